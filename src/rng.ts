@@ -3,6 +3,11 @@
 // Generator: sfc32 (Chris Doty-Humphrey's Small Fast Chaotic PRNG, PractRand-clean),
 // seeded through splitmix32 so that nearby seeds give unrelated streams.
 
+/** Streams of one seed: separate so that, say, a change of the split does not shift the init. */
+export const STREAM_INIT = 1;
+export const STREAM_SPLIT = 2;
+export const STREAM_SHUFFLE = 3;
+
 export type RngState = [number, number, number, number];
 
 function splitmix32(x: number): number {

@@ -1,0 +1,71 @@
+// mlp-eval: score a weights file on the test (or train) set.
+import { Command, Option } from 'commander';
+import { loadRunData } from '../data/load.js';
+import { evaluate, type Evaluation } from '../eval/evaluate.js';
+import { addCommonOptions, collect, configForWeights } from './common.js';
+import { Log, pct } from './log.js';
+import { EXIT_OK } from './run.js';
+
+interface EvalOptions {
+  weights: string;
+  split: 'test' | 'train';
+  config?: string;
+  set: string[];
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export async function evalMain(argv: string[]): Promise<number> {
+  const program = addCommonOptions(
+    new Command('mlp-eval')
+      .description('Score saved weights: accuracy, loss, confusion matrix, per-class precision and recall.')
+      .requiredOption('-w, --weights <file>', 'weights file (safetensors)')
+      .addOption(new Option('--split <name>', 'which MNIST split').choices(['test', 'train']).default('test'))
+      .option('-c, --config <file>', 'config overriding the one stored in the weights (data paths, activations)')
+      .option('-s, --set <key=value>', 'override a config key (repeatable)', collect, [])
+      .option('--json', 'print one JSON object on stdout'),
+  );
+  program.parse(argv, { from: 'node' });
+  const opts = program.opts<EvalOptions>();
+
+  const { config, weights } = configForWeights(opts.weights, opts.config, opts.set);
+  const model = weights.build(config.model);
+  const source = opts.config ?? opts.weights;
+  const data = loadRunData(
+    // The whole split: no limit, no validation hold-out.
+    { ...config, data: { ...config.data, limit: 0, validation: 0 } },
+    source,
+    { train: opts.split === 'train', test: opts.split === 'test' },
+  );
+  const ds = opts.split === 'train' ? data.train! : data.test!;
+  const result = evaluate(model, ds, config.loss);
+
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ weights: opts.weights, split: opts.split, ...result })}\n`);
+  } else {
+    const log = new Log({ quiet: opts.quiet });
+    log.info(report(result, opts.weights, opts.split, config.model.layers.join('-'), log));
+  }
+  return EXIT_OK;
+}
+
+function report(r: Evaluation, file: string, split: string, layers: string, log: Log): string {
+  const { c } = log;
+  const O = r.confusion.length;
+  const w = Math.max(5, String(r.n).length + 1);
+  const cell = (v: number | string): string => String(v).padStart(w);
+  const lines = [
+    `${c.bold('weights')}  ${file} (${layers})`,
+    `${c.bold(split)} set  ${r.n} samples: accuracy ${c.green(pct(r.accuracy))}, loss ${r.loss.toFixed(5)} per sample`,
+    '',
+    'confusion matrix (rows: true digit, columns: predicted)',
+    `${cell('')}${Array.from({ length: O }, (_, j) => cell(j)).join('')}`,
+    ...r.confusion.map((row, t) => `${cell(t)}${row.map((v, p) => (p === t ? c.green(cell(v)) : v > 0 ? c.yellow(cell(v)) : cell(v))).join('')}`),
+    '',
+    `${'digit'.padStart(6)}${'precision'.padStart(11)}${'recall'.padStart(9)}${'support'.padStart(9)}`,
+    ...r.per_class.map(
+      (k) => `${String(k.digit).padStart(6)}${pct(k.precision).padStart(11)}${pct(k.recall).padStart(9)}${String(k.support).padStart(9)}`,
+    ),
+  ];
+  return lines.join('\n');
+}

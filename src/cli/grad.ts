@@ -1,0 +1,101 @@
+// mlp-grad: one forward/backward pass on given samples, printing every
+// pre-activation z, activation a, delta = dE/dz and gradient by layer: the
+// seeds' derivations, executed. Computed in float64 from the stored weights.
+import { Command } from 'commander';
+import { readSamples } from '../data/samples.js';
+import { UserError } from '../errors.js';
+import type { Vec } from '../kernels/matmul.js';
+import { Pass } from '../model/mlp.js';
+import type { OutputBatch } from '../objective/batch.js';
+import { Objective } from '../objective/objective.js';
+import { addCommonOptions, collect, configForWeights } from './common.js';
+import { Log } from './log.js';
+import { EXIT_OK } from './run.js';
+
+interface GradOptions {
+  weights: string;
+  input: string;
+  config?: string;
+  set: string[];
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** A flat row-major buffer as nested rows. */
+function matrix(v: Vec, rows: number, cols: number): number[][] {
+  return Array.from({ length: rows }, (_, r) => Array.from(v.subarray(r * cols, (r + 1) * cols)));
+}
+
+export async function gradMain(argv: string[]): Promise<number> {
+  const program = addCommonOptions(
+    new Command('mlp-grad')
+      .description('One forward/backward pass on given samples: every z, a, delta and gradient, by layer.')
+      .requiredOption('-w, --weights <file>', 'weights file (safetensors)')
+      .requiredOption('-i, --input <file>', 'samples: {"x": [[...]], "labels": [...]} or {"x", "targets"}')
+      .option('-c, --config <file>', 'config overriding the one stored in the weights (objective, activations)')
+      .option('-s, --set <key=value>', 'override a config key, e.g. regularization.discriminative=0.1 (repeatable)', collect, [])
+      .option('--json', 'print one JSON object on stdout'),
+  );
+  program.parse(argv, { from: 'node' });
+  const opts = program.opts<GradOptions>();
+
+  const { config, weights } = configForWeights(opts.weights, opts.config, opts.set);
+  const model = weights.build(config.model, Float64Array);
+  const I = model.inputs;
+  const O = model.outputs;
+  const s = readSamples(opts.input, I, O);
+  const objective = new Objective(
+    { loss: config.loss, gamma: config.regularization.discriminative, lambda: config.regularization.l2 },
+    model,
+  );
+  if (objective.needsLabels && s.labels === null) {
+    throw new UserError(`${opts.input}: the discriminative term (gamma ${config.regularization.discriminative}) needs "labels"`);
+  }
+
+  const pass = new Pass(model, s.n, 'naive');
+  pass.forward(s.X, s.n);
+  const b: OutputBatch = { n: s.n, O, Y: pass.Y, Z: pass.logits, D: s.D, labels: s.labels };
+  const loss = objective.values(b);
+  objective.backward(pass, s.X, b);
+
+  const layers = model.slots.map((slot, l) => ({
+    z: matrix(pass.Z[l], s.n, slot.O),
+    a: matrix(pass.A[l], s.n, slot.O),
+    delta: matrix(pass.delta[l], s.n, slot.O),
+  }));
+  const gradients: Record<string, number[] | number[][]> = {};
+  model.slots.forEach((slot, l) => {
+    gradients[`layers.${l}.weight`] = matrix(pass.dW[l], slot.O, slot.I);
+    gradients[`layers.${l}.bias`] = Array.from(pass.db[l]);
+  });
+  const dE_dY = matrix(pass.dY, s.n, O);
+  const lossOut = { data: loss.data, discriminative: loss.discriminative, l2: loss.l2, total: loss.total };
+
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ loss: lossOut, gradients, layers, dE_dY })}\n`);
+    return EXIT_OK;
+  }
+
+  const log = new Log({ quiet: opts.quiet });
+  const { c } = log;
+  const fmt = (x: number): string => x.toPrecision(8);
+  const show = (name: string, m: number[][] | number[]): string => {
+    const rows: number[][] = m.length > 0 && Array.isArray(m[0]) ? (m as number[][]) : [m as number[]];
+    return rows.map((r, i) => `  ${(i === 0 ? name : '').padEnd(8)}[${r.map(fmt).join(', ')}]`).join('\n');
+  };
+  const out: string[] = [
+    `${c.bold('objective')} ${config.loss}, gamma ${config.regularization.discriminative}, lambda ${config.regularization.l2}; ` +
+      `E summed over ${s.n} sample${s.n === 1 ? '' : 's'}, gradients not divided by d (float64)`,
+    `${c.bold('loss')}      data ${fmt(loss.data)}  discriminative ${fmt(loss.discriminative)}  l2 ${fmt(loss.l2)}  total ${fmt(loss.total)}`,
+  ];
+  model.slots.forEach((slot, l) => {
+    const act = l === model.L - 1 ? config.model.output : config.model.hidden;
+    out.push('', c.bold(`layer ${l}: ${slot.I} -> ${slot.O}, ${act}`));
+    out.push(show('z', layers[l].z), show('a', layers[l].a));
+    if (l === model.L - 1) out.push(show('dE/dy', dE_dY));
+    out.push(show('delta', layers[l].delta));
+    out.push(show('dE/dW', gradients[`layers.${l}.weight`]), show('dE/db', gradients[`layers.${l}.bias`]));
+  });
+  log.info(out.join('\n'));
+  return EXIT_OK;
+}

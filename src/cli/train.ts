@@ -1,0 +1,183 @@
+// mlp-train: config -> data -> model -> trainer -> run folder.
+import { Command } from 'commander';
+import { stringify as toYaml } from 'yaml';
+import { configDiff, loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { loadRunData } from '../data/load.js';
+import { Evaluator, type Evaluation } from '../eval/evaluate.js';
+import { Mlp } from '../model/mlp.js';
+import { RunDir } from '../output/run-dir.js';
+import { Trainer, type EpochMetrics } from '../train/trainer.js';
+import { addCommonOptions, collect } from './common.js';
+import { Log, pct } from './log.js';
+import { EXIT_INTERRUPTED, EXIT_OK, Interrupt } from './run.js';
+
+interface TrainOptions {
+  config?: string;
+  set: string[];
+  out?: string;
+  printConfig?: boolean;
+  quiet?: boolean;
+  json?: boolean;
+  debug?: boolean;
+}
+
+export async function trainMain(argv: string[]): Promise<number> {
+  const program = addCommonOptions(
+    new Command('mlp-train')
+      .description('Train a multilayer perceptron on MNIST with backpropagation.')
+      .option('-c, --config <file>', 'config file, JSON or YAML (an empty file means all defaults)')
+      .option('-s, --set <key=value>', 'override a config key, e.g. training.lr=0.1 (repeatable)', collect, [])
+      .option('-o, --out <dir>', 'run folder (overrides output.dir)')
+      .option('--print-config', 'print the resolved config as YAML and exit')
+      .option('--json', 'print summary.json on stdout at the end'),
+  );
+  program.parse(argv, { from: 'node' });
+  const opts = program.opts<TrainOptions>();
+
+  const config = loadConfig(opts.config, opts.set);
+  if (opts.out !== undefined) config.output.dir = opts.out;
+  if (opts.printConfig) {
+    process.stdout.write(opts.json ? `${JSON.stringify(config, null, 2)}\n` : toYaml(config));
+    return EXIT_OK;
+  }
+  const source = opts.config ?? 'config';
+  const log = new Log({ quiet: opts.quiet });
+  const { c } = log;
+  const t0 = performance.now();
+
+  const data = loadRunData(config, source, { train: true, test: true });
+  const train = data.train!;
+  const test = data.test!;
+  const model = new Mlp(config.model);
+  model.init(config.model.init, config.model.seed);
+  const trainer = new Trainer(config, model, train, data.validation);
+  const run = new RunDir(config.output.dir ?? defaultRunDir());
+  run.writeConfig(config);
+
+  printStartup(log, config, opts.config, model, trainer, { train: train.n, validation: data.validation?.n ?? 0, test: test.n }, run.dir);
+
+  const interrupt = new Interrupt();
+  const epochs = config.training.epochs;
+  const width = String(epochs).length;
+  let result;
+  try {
+    result = await trainer.run({
+      onEpochStart: (epoch, batches) => log.startProgress(`epoch ${String(epoch).padStart(width)}/${epochs}`, batches),
+      onBatch: (_epoch, batch, _batches, loss) => log.progress(batch, loss),
+      onBest: (_epoch, params) => {
+        if (config.output.save_best) run.writeWeights('best.safetensors', model, config, params);
+      },
+      onEpochEnd: (m) => {
+        log.stopProgress();
+        run.addEpoch(m);
+        run.writeWeights('model.safetensors', model, config);
+        log.info(epochLine(m, epochs, width, log));
+      },
+      shouldStop: () => interrupt.requested !== null,
+    });
+  } finally {
+    log.stopProgress();
+    interrupt.dispose();
+  }
+
+  if (result.stopped === 'interrupted') {
+    const done = result.metrics.length;
+    log.warn(
+      done > 0
+        ? `interrupted during epoch ${done + 1}; ${run.path('model.safetensors')} holds the weights after epoch ${done}`
+        : 'interrupted during epoch 1; no weights were saved',
+    );
+    return EXIT_INTERRUPTED;
+  }
+  if (result.stopped === 'early_stopping') {
+    log.info(`early stopping: no better validation accuracy for ${config.training.early_stopping.patience} epochs`);
+  }
+
+  // Final figures on the test set: the last weights, and the best-validation weights when there are some.
+  const tester = new Evaluator(model, test, config.loss, 1000, config.training.kernel);
+  const final = tester.run();
+  let bestEval: Evaluation | null = null;
+  if (result.best) {
+    const last = Float32Array.from(model.params);
+    model.params.set(result.best.params);
+    bestEval = tester.run();
+    model.params.set(last);
+  }
+  const trainSeconds = result.metrics.reduce((s, m) => s + m.seconds, 0);
+  const summary = {
+    test_accuracy: final.accuracy,
+    test_loss: final.loss,
+    test_samples: final.n,
+    best: result.best
+      ? { epoch: result.best.epoch, val_accuracy: result.best.val_accuracy, test_accuracy: bestEval!.accuracy, test_loss: bestEval!.loss }
+      : null,
+    epochs: result.metrics.length,
+    stopped: result.stopped,
+    final_train_loss: result.metrics.at(-1)?.loss ?? null,
+    final_train_accuracy: result.metrics.at(-1)?.train_accuracy ?? null,
+    train_seconds: trainSeconds,
+    total_seconds: (performance.now() - t0) / 1000,
+    gflops: (model.trainFlopsPerSample() * train.n * result.metrics.length) / trainSeconds / 1e9,
+    layers: config.model.layers,
+    parameters: model.params.length,
+    samples: { train: train.n, validation: data.validation?.n ?? 0, test: test.n },
+  };
+  run.writeJson('summary.json', summary);
+
+  const bestNote = bestEval ? `  (best val epoch ${result.best!.epoch}: test ${pct(bestEval.accuracy)})` : '';
+  log.info(
+    `${c.bold('test accuracy')} ${c.green(pct(final.accuracy))}  loss ${final.loss.toFixed(4)}${bestNote}  ` +
+      `in ${summary.total_seconds.toFixed(1)} s; run folder ${run.dir}`,
+  );
+  if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  return EXIT_OK;
+}
+
+function defaultRunDir(): string {
+  const d = new Date();
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `runs/${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+}
+
+function epochLine(m: EpochMetrics, epochs: number, width: number, log: Log): string {
+  const val = m.val_accuracy === null ? '' : `  val ${log.c.green(pct(m.val_accuracy))}`;
+  return (
+    `epoch ${String(m.epoch).padStart(width)}/${epochs}  loss ${m.loss.toFixed(4)}  acc ${pct(m.train_accuracy)}${val}` +
+    `  ${m.seconds.toFixed(2)} s  ${m.gflops.toFixed(1)} GFLOP/s`
+  );
+}
+
+function printStartup(
+  log: Log,
+  config: Config,
+  file: string | undefined,
+  model: Mlp,
+  trainer: Trainer,
+  n: { train: number; validation: number; test: number },
+  dir: string,
+): void {
+  const { c } = log;
+  const m = config.model;
+  const t = config.training;
+  const sched = t.lr_schedule;
+  const schedText =
+    sched.type === 'step' ? `, x${sched.factor} every ${sched.every} epochs` : sched.type === 'cosine' ? ', cosine decay' : '';
+  const terms: string[] = [config.loss];
+  if (config.regularization.discriminative > 0) terms.push(`discriminative gamma ${config.regularization.discriminative}`);
+  if (config.regularization.l2 > 0) terms.push(`l2 lambda ${config.regularization.l2}`);
+  const diff = configDiff(config).map((d) => `${d.key}=${JSON.stringify(d.value)}`);
+  log.info(
+    [
+      `${c.bold('mlp-mnist')} ${m.layers.join('-')} (${m.hidden} hidden, ${m.output} output), ` +
+        `${model.params.length.toLocaleString('en-US')} parameters, init ${m.init}, seed ${m.seed}`,
+      `objective  ${terms.join(' + ')}`,
+      `data       train ${n.train}, validation ${n.validation}, test ${n.test}` +
+        (config.data.train.images === null ? ' (bundled MNIST, checksums verified)' : ''),
+      `training   ${t.epochs} epochs, batch ${trainer.batchSize} (${trainer.batchesPerEpoch} steps/epoch), ` +
+        `lr ${t.lr}${schedText}, momentum ${t.momentum}, ${t.kernel} kernels`,
+      `config     ${file ?? '(defaults)'}; differs from defaults: ${diff.length ? diff.join(' ') : 'nothing'}`,
+      `run folder ${dir}`,
+    ].join('\n'),
+  );
+}

@@ -1,0 +1,90 @@
+// IDX files (LeCun's MNIST format), u8 data only, plain or gzipped.
+//
+//   offset 0: 0x00 0x00 <type> <ndims>      magic; type 0x08 = unsigned byte
+//   offset 4: ndims x u32 big-endian         the dimensions, e.g. 60000 28 28
+//   then:     product(dims) bytes            the data, row-major
+//
+// Every header field is checked against the file size before anything is
+// allocated from it, so a hostile header cannot make us allocate gigabytes.
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { DataFileError } from '../errors.js';
+
+export interface IdxU8 {
+  dims: number[];
+  data: Uint8Array; // product(dims) bytes, a view into the file buffer
+}
+
+/** Largest decompressed .gz we accept: MNIST's biggest file is 47 MB. */
+export const MAX_GUNZIP_BYTES = 256 * 1024 * 1024;
+const MAX_DIMS = 4;
+
+const TYPE_NAMES: Record<number, string> = {
+  0x08: 'unsigned byte',
+  0x09: 'signed byte',
+  0x0b: 'int16',
+  0x0c: 'int32',
+  0x0d: 'float32',
+  0x0e: 'float64',
+};
+
+const hex = (v: number, digits: number): string => `0x${v.toString(16).padStart(digits, '0')}`;
+
+export function parseIdx(buf: Uint8Array, file: string): IdxU8 {
+  const fail = (problem: string): never => {
+    throw new DataFileError(file, problem);
+  };
+  if (buf.length === 0) fail('empty file, expected an IDX file');
+  if (buf.length < 4) fail(`too short for an IDX header: ${buf.length} bytes, need at least 4`);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const magic = view.getUint32(0, false);
+  if (buf[0] !== 0 || buf[1] !== 0) fail(`not an IDX file: magic ${hex(magic, 8)}, expected 0x000008NN`);
+  const type = buf[2];
+  if (type !== 0x08) {
+    const name = TYPE_NAMES[type];
+    fail(`unsupported data type ${hex(type, 2)}${name ? ` (${name})` : ''}; expected 0x08 (unsigned byte)`);
+  }
+  const ndims = buf[3];
+  if (ndims === 0 || ndims > MAX_DIMS) fail(`${ndims} dimensions in the header; expected 1 to ${MAX_DIMS}`);
+  const headerBytes = 4 + 4 * ndims;
+  if (buf.length < headerBytes) fail(`truncated header: ${ndims} dimensions need ${headerBytes} bytes, file has ${buf.length}`);
+
+  const dims: number[] = [];
+  let size = 1;
+  for (let k = 0; k < ndims; k++) {
+    const d = view.getUint32(4 + 4 * k, false);
+    dims.push(d);
+    size *= d; // exact while below 2^53; any larger product fails the size check below anyway
+  }
+  const expected = headerBytes + size;
+  const shape = dims.join('x');
+  if (buf.length < expected) fail(`truncated: header says ${shape} (${expected} bytes), file has ${buf.length}`);
+  if (buf.length > expected) fail(`${buf.length - expected} trailing bytes after the data: header says ${shape} (${expected} bytes), file has ${buf.length}`);
+  return { dims, data: buf.subarray(headerBytes, expected) };
+}
+
+/** Read an IDX file; gunzip it when its bytes start with the gzip magic 1f 8b. */
+export function readIdx(file: string): IdxU8 {
+  let buf: Uint8Array;
+  try {
+    buf = readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const problem =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, expected an IDX file' : `cannot read (${code ?? String(err)})`;
+    throw new DataFileError(file, problem);
+  }
+  if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
+    try {
+      buf = gunzipSync(buf, { maxOutputLength: MAX_GUNZIP_BYTES });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      const problem =
+        e.code === 'ERR_BUFFER_TOO_LARGE'
+          ? `gzip data inflates beyond ${MAX_GUNZIP_BYTES} bytes, the largest IDX file accepted`
+          : `corrupt or truncated gzip data (${e.message})`;
+      throw new DataFileError(file, problem);
+    }
+  }
+  return parseIdx(buf, file);
+}

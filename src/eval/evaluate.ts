@@ -1,0 +1,100 @@
+// Scoring a model on a dataset: accuracy, mean data loss, confusion matrix and
+// per-class precision/recall. Shared by the trainer (validation, final test)
+// and mlp-eval.
+import { Batcher } from '../data/batches.js';
+import type { Dataset } from '../data/mnist.js';
+import { oneHot, type OutputBatch } from '../objective/batch.js';
+import { crossEntropy, mse } from '../objective/losses.js';
+import type { LossName } from '../objective/objective.js';
+import { Pass, type Mlp } from '../model/mlp.js';
+
+export interface ClassFigures {
+  digit: number;
+  precision: number; // TP / predicted as this class (0 when nothing was)
+  recall: number; // TP / samples of this class (0 when there are none)
+  support: number; // samples of this class
+}
+
+export interface Evaluation {
+  n: number;
+  accuracy: number; // fraction in [0, 1]
+  loss: number; // mean over samples of the data term (1/2 Σ_j (y-d)^2, or -Σ_j d log y)
+  confusion: number[][]; // [true][predicted]
+  per_class: ClassFigures[];
+}
+
+/** Index of the largest of O values from `offset` (first one on ties). */
+export function argmax(Y: ArrayLike<number>, offset: number, O: number): number {
+  let best = 0;
+  let max = Y[offset];
+  for (let j = 1; j < O; j++) {
+    if (Y[offset + j] > max) {
+      max = Y[offset + j];
+      best = j;
+    }
+  }
+  return best;
+}
+
+/**
+ * A reusable evaluator: its buffers (a forward-only pass of `chunk` rows and a
+ * batcher over `ds`) are allocated once, so the trainer can call it every epoch.
+ */
+export class Evaluator {
+  private readonly model: Mlp;
+  private readonly loss: LossName;
+  private readonly batcher: Batcher;
+  private readonly pass: Pass;
+  private readonly D: Float32Array;
+
+  constructor(model: Mlp, ds: Dataset, loss: LossName, chunk = 1000, kernel: 'blocked' | 'naive' = 'blocked') {
+    this.model = model;
+    this.loss = loss;
+    this.batcher = new Batcher(ds, chunk);
+    this.pass = new Pass(model, this.batcher.size, kernel, false);
+    this.D = new Float32Array(this.batcher.size * model.outputs);
+  }
+
+  run(): Evaluation {
+    const { model, batcher, pass, D } = this;
+    const O = model.outputs;
+    const confusion = Array.from({ length: O }, () => new Array<number>(O).fill(0));
+    let lossSum = 0;
+    let correct = 0;
+    for (let k = 0; k < batcher.count; k++) {
+      const n = batcher.load(k);
+      const Y = pass.forward(batcher.X, n);
+      oneHot(D, batcher.labels, n, O);
+      const b: OutputBatch = { n, O, Y, Z: pass.logits, D, labels: batcher.labels };
+      lossSum += this.loss === 'mse' ? mse.value(b) : crossEntropy.value(b);
+      for (let i = 0; i < n; i++) {
+        const t = batcher.labels[i];
+        const p = argmax(Y, i * O, O);
+        confusion[t][p] += 1;
+        if (p === t) correct += 1;
+      }
+    }
+    const n = batcher.ds.n;
+    return { n, accuracy: correct / n, loss: lossSum / n, confusion, per_class: classFigures(confusion) };
+  }
+}
+
+export function classFigures(confusion: number[][]): ClassFigures[] {
+  const O = confusion.length;
+  return confusion.map((row, c) => {
+    const tp = row[c];
+    const support = row.reduce((s, v) => s + v, 0);
+    let predicted = 0;
+    for (let t = 0; t < O; t++) predicted += confusion[t][c];
+    return {
+      digit: c,
+      precision: predicted > 0 ? tp / predicted : 0,
+      recall: support > 0 ? tp / support : 0,
+      support,
+    };
+  });
+}
+
+export function evaluate(model: Mlp, ds: Dataset, loss: LossName): Evaluation {
+  return new Evaluator(model, ds, loss).run();
+}

@@ -1,0 +1,80 @@
+// The objective of a batch of d samples is a sum of terms (DESIGN.md "Numerics"):
+//
+//   E = Σ_i loss_i  +  gamma/2 (tr S_w - tr S_b)  +  lambda/2 Σ_l ||W_l||^2
+//
+// Each term supplies its value and adds its gradient; they compose by addition.
+// Terms on the outputs add into dY = dE/dY, the cross-entropy of a softmax adds
+// into dE/dZ of the output layer, L2 adds straight into dW. Nothing here divides
+// by d: the optimizer applies the 1/d of W -= lr (1/d) dE/dW in one place.
+import type { Vec } from '../kernels/matmul.js';
+import type { Mlp, Pass } from '../model/mlp.js';
+import type { OutputBatch } from './batch.js';
+import { Discriminative } from './discriminative.js';
+import { l2AddGrad, l2Value } from './l2.js';
+import { crossEntropy, mse } from './losses.js';
+
+export type LossName = 'mse' | 'cross_entropy';
+
+export interface ObjectiveSpec {
+  loss: LossName;
+  gamma: number; // discriminative regularizer; 0 = off
+  lambda: number; // L2 weight decay; 0 = off
+}
+
+export interface TermValues {
+  data: number;
+  discriminative: number;
+  l2: number;
+  total: number;
+  trSw: number | null; // scatter traces of the outputs, when the discriminative term is on
+  trSb: number | null;
+}
+
+export class Objective {
+  readonly spec: ObjectiveSpec;
+  private readonly model: Mlp;
+  private readonly disc: Discriminative | null;
+
+  constructor(spec: ObjectiveSpec, model: Mlp) {
+    if (spec.loss === 'cross_entropy' && model.spec.output !== 'softmax') {
+      throw new Error('cross_entropy is defined here on softmax outputs only');
+    }
+    this.spec = spec;
+    this.model = model;
+    const O = model.outputs;
+    this.disc = spec.gamma > 0 ? new Discriminative(spec.gamma, O, O) : null;
+  }
+
+  get needsLabels(): boolean {
+    return this.disc !== null;
+  }
+
+  /** Values of every term on this batch (the L2 term on the model's current weights). */
+  values(b: OutputBatch): TermValues {
+    const data = this.spec.loss === 'mse' ? mse.value(b) : crossEntropy.value(b);
+    let discriminative = 0;
+    let trSw: number | null = null;
+    let trSb: number | null = null;
+    if (this.disc) {
+      ({ trSw, trSb } = this.disc.scatter(b));
+      discriminative = 0.5 * this.disc.gamma * (trSw - trSb);
+    }
+    const l2 = this.spec.lambda > 0 ? l2Value(this.spec.lambda, this.model.W) : 0;
+    return { data, discriminative, l2, total: data + discriminative + l2, trSw, trSb };
+  }
+
+  /**
+   * After pass.forward on X: every gradient of E into pass.grads (and the
+   * intermediate dA, delta of every layer into the pass's buffers).
+   */
+  backward(pass: Pass, X: Vec, b: OutputBatch): void {
+    const dY = pass.dY;
+    dY.fill(0, 0, b.n * b.O);
+    if (this.spec.loss === 'mse') mse.addGradY(dY, b);
+    this.disc?.addGradY(dY, b);
+    pass.backwardOutput();
+    if (this.spec.loss === 'cross_entropy') crossEntropy.addGradZ(pass.deltaY, b);
+    pass.backwardLayers(X);
+    if (this.spec.lambda > 0) l2AddGrad(this.spec.lambda, pass.dW, this.model.W);
+  }
+}

@@ -1,0 +1,193 @@
+// safetensors (https://github.com/huggingface/safetensors), read and written by hand:
+//
+//   bytes 0..8      N, u64 little-endian: length of the header
+//   bytes 8..8+N    UTF-8 JSON: {"__metadata__": {str: str},
+//                                "<name>": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, ...}
+//   bytes 8+N..     the byte buffer; offsets are relative to its start, data little-endian, row-major
+//
+// The reader trusts nothing: every length and offset is checked against the
+// file size before use, tensors must exactly tile the byte buffer, and values
+// must be finite. F64, F16 and BF16 tensors are converted to F32.
+import { readFileSync } from 'node:fs';
+import { WeightsFileError } from '../errors.js';
+import { writeFileAtomic } from './atomic.js';
+
+export interface Tensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+export interface Safetensors {
+  tensors: Map<string, Tensor>;
+  metadata: Record<string, string>;
+}
+
+/** Headers larger than this are refused (ours are under 2 KB; the reference implementation caps at 100 MB too). */
+export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
+
+const DTYPE_BYTES: Record<string, number> = { F32: 4, F64: 8, F16: 2, BF16: 2 };
+
+/** A view of `data` as anything with a shape; F32 is the only dtype we write. */
+type TensorLike = { shape: number[]; data: Float32Array | Float64Array };
+
+export function encodeSafetensors(
+  tensors: ReadonlyArray<[string, TensorLike]> | Map<string, TensorLike>,
+  metadata: Record<string, string> = {},
+): Uint8Array {
+  const entries = [...tensors];
+  const header: Record<string, unknown> = { __metadata__: metadata };
+  let offset = 0;
+  for (const [name, t] of entries) {
+    const bytes = t.data.length * 4;
+    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  let json = JSON.stringify(header);
+  // Pad with spaces so that the byte buffer starts 8-byte aligned.
+  const jsonBytes = Buffer.byteLength(json, 'utf8');
+  json += ' '.repeat((8 - ((8 + jsonBytes) % 8)) % 8);
+  const headerBytes = Buffer.from(json, 'utf8');
+  const out = new Uint8Array(8 + headerBytes.length + offset);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(headerBytes.length), true);
+  out.set(headerBytes, 8);
+  let pos = 8 + headerBytes.length;
+  for (const [, t] of entries) {
+    for (let k = 0; k < t.data.length; k++, pos += 4) view.setFloat32(pos, t.data[k], true);
+  }
+  return out;
+}
+
+export function decodeSafetensors(buf: Uint8Array, file: string): Safetensors {
+  const fail = (problem: string): never => {
+    throw new WeightsFileError(file, problem);
+  };
+  if (buf.length < 8) fail(`too short for a safetensors file: ${buf.length} bytes, need at least 8`);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const n = view.getBigUint64(0, true);
+  if (n === 0n) fail('header length is 0');
+  if (n > BigInt(MAX_HEADER_BYTES)) fail(`header length ${n} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
+  if (n > BigInt(buf.length - 8)) fail(`header length ${n} exceeds the ${buf.length - 8} bytes after the length field`);
+  const headerLen = Number(n);
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(8, 8 + headerLen)));
+  } catch (err) {
+    fail(`header is not valid JSON (${(err as Error).message})`);
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) fail('header is not a JSON object');
+  const entries = header as Record<string, unknown>;
+
+  const metadata: Record<string, string> = {};
+  const meta = entries.__metadata__;
+  if (meta !== undefined) {
+    if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) fail('__metadata__ is not an object of strings');
+    for (const [k, v] of Object.entries(meta as Record<string, unknown>)) {
+      if (typeof v !== 'string') fail(`__metadata__.${k} is not a string`);
+      metadata[k] = v as string;
+    }
+  }
+
+  const dataStart = 8 + headerLen;
+  const dataLen = buf.length - dataStart;
+  const spans: Array<{ name: string; begin: number; end: number }> = [];
+  const tensors = new Map<string, Tensor>();
+  for (const [name, e] of Object.entries(entries)) {
+    if (name === '__metadata__') continue;
+    const where = `tensor ${name}`;
+    if (e === null || typeof e !== 'object' || Array.isArray(e)) fail(`${where}: expected {dtype, shape, data_offsets}`);
+    const { dtype, shape, data_offsets: offsets } = e as Record<string, unknown>;
+    if (typeof dtype !== 'string') fail(`${where}: missing dtype`);
+    const size = DTYPE_BYTES[dtype as string];
+    if (size === undefined) fail(`${where}: unsupported dtype ${String(dtype)} (expected F32, F64, F16 or BF16)`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      fail(`${where}: shape must be a list of non-negative integers, found ${JSON.stringify(shape)}`);
+    }
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
+      fail(`${where}: data_offsets must be [begin, end] non-negative integers, found ${JSON.stringify(offsets)}`);
+    }
+    const [begin, end] = offsets as number[];
+    if (begin > end) fail(`${where}: data_offsets [${begin}, ${end}] end before they begin`);
+    if (end > dataLen) fail(`${where}: data_offsets [${begin}, ${end}] run past the ${dataLen} bytes of data`);
+    const dims = shape as number[];
+    const count = dims.reduce((a, b) => a * b, 1);
+    if (count * size !== end - begin) {
+      fail(`${where}: shape [${dims}] of ${dtype} needs ${count * size} bytes, data_offsets give ${end - begin}`);
+    }
+    spans.push({ name, begin, end });
+    tensors.set(name, { shape: dims, data: decodeValues(view, dataStart + begin, count, dtype as string, where, fail) });
+  }
+
+  // The tensors must tile the byte buffer: no overlap, no gap, nothing after.
+  spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let covered = 0;
+  for (const s of spans) {
+    if (s.begin < covered) fail(`tensor ${s.name}: data_offsets [${s.begin}, ${s.end}] overlap another tensor`);
+    if (s.begin > covered) fail(`bytes ${covered}..${s.begin} of the data belong to no tensor`);
+    covered = s.end;
+  }
+  if (covered !== dataLen) fail(`${dataLen - covered} bytes after the last tensor belong to no tensor`);
+  return { tensors, metadata };
+}
+
+function decodeValues(
+  view: DataView,
+  at: number,
+  count: number,
+  dtype: string,
+  where: string,
+  fail: (problem: string) => never,
+): Float32Array {
+  const out = new Float32Array(count);
+  for (let k = 0; k < count; k++) {
+    let v: number;
+    switch (dtype) {
+      case 'F32':
+        v = view.getFloat32(at + 4 * k, true);
+        break;
+      case 'F64':
+        v = view.getFloat64(at + 8 * k, true);
+        break;
+      case 'F16':
+        v = halfToFloat(view.getUint16(at + 2 * k, true));
+        break;
+      default: // BF16: the high half of an F32
+        v = new Float32Array(new Uint32Array([view.getUint16(at + 2 * k, true) << 16]).buffer)[0];
+    }
+    if (Number.isNaN(v)) fail(`${where}: value ${k} is NaN`);
+    if (!Number.isFinite(v)) fail(`${where}: value ${k} is infinite`);
+    out[k] = v;
+  }
+  return out;
+}
+
+/** IEEE 754 binary16 -> number. */
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+export function readSafetensors(file: string): Safetensors {
+  let buf: Uint8Array;
+  try {
+    buf = readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const problem =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, expected a safetensors file' : `cannot read (${code ?? String(err)})`;
+    throw new WeightsFileError(file, problem);
+  }
+  return decodeSafetensors(buf, file);
+}
+
+export function writeSafetensors(
+  file: string,
+  tensors: ReadonlyArray<[string, TensorLike]> | Map<string, TensorLike>,
+  metadata: Record<string, string> = {},
+): void {
+  writeFileAtomic(file, encodeSafetensors(tensors, metadata));
+}

@@ -1,0 +1,439 @@
+// Config loading as tables: file text or --set list -> resolved differences
+// from the defaults, or -> the exact one-line error a user would see.
+// In expected messages, FILE stands for the temp file's path.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applySet, configDiff, loadConfig, parseConfig } from '../../src/config/load.js';
+import { defaultConfig } from '../../src/config/schema.js';
+import { ConfigError } from '../../src/errors.js';
+
+type Diff = ReturnType<typeof configDiff>;
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'mlp-config-'));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function writeConfig(name: string, text: string): string {
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+/** The ConfigError that fn throws (fails the test if it throws anything else, or nothing). */
+function configErrorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error('expected a ConfigError, nothing was thrown');
+}
+
+/** Both the message and the one-line rule every user-facing error obeys. */
+function expectMessage(err: ConfigError, expected: string): void {
+  expect(err.message).toBe(expected);
+  expect(err.message).not.toContain('\n');
+}
+
+const lr01: Diff = [{ key: 'training.lr', value: 0.1, default: 0.5 }];
+
+describe('loadConfig: file -> resolved config', () => {
+  it.each<[string, string, Diff]>([
+    ['empty.yaml', '', []],
+    ['comments.yaml', '# nothing to override\n\n   # at all\n', []],
+    ['null.yaml', '~\n', []],
+    ['null-word.yaml', 'null\n', []],
+    ['empty.json', '', []],
+    ['empty-object.json', '{}', []],
+    // every line under a section commented out leaves `training: null`
+    ['empty-section.yaml', 'training:\n  # lr: 0.1\n', []],
+    ['explicit-defaults.yaml', 'model:\n  layers: [784, 300, 10]\ndata:\n  train:\n    images: ~\n', []],
+    ['lr.yaml', 'training:\n  lr: 0.1\n', lr01],
+    ['lr.yml', 'training:\n  lr: 0.1\n', lr01],
+    ['lr.json', '{"training": {"lr": 0.1}}', lr01],
+    ['lr.JSON', '{"training": {"lr": 0.1}}', lr01],
+    ['lr.conf', 'training: {lr: 0.1}', lr01], // unknown extension: read as YAML
+    ['exp.yaml', 'training:\n  lr: 1e-3\n', [{ key: 'training.lr', value: 0.001, default: 0.5 }]],
+    ['full.yaml', 'training:\n  batch_size: full\n', [{ key: 'training.batch_size', value: 'full', default: 100 }]],
+    [
+      'ce.yaml',
+      'loss: cross_entropy\nmodel:\n  output: softmax\n',
+      [
+        { key: 'model.output', value: 'softmax', default: 'sigmoid' },
+        { key: 'loss', value: 'cross_entropy', default: 'mse' },
+      ],
+    ],
+    [
+      'early.yaml',
+      'data: {validation: 5000}\ntraining: {early_stopping: {patience: 3}}\n',
+      [
+        { key: 'data.validation', value: 5000, default: 0 },
+        { key: 'training.early_stopping.patience', value: 3, default: 0 },
+      ],
+    ],
+  ])('%s', (name, text, diff) => {
+    expect(configDiff(loadConfig(writeConfig(name, text)))).toEqual(diff);
+  });
+
+  it('no file means all defaults', () => {
+    expect(loadConfig(undefined)).toEqual(defaultConfig());
+  });
+
+  it('reads the same config from YAML and from JSON', () => {
+    const yaml = writeConfig(
+      'same.yaml',
+      [
+        '# a full-batch softmax run',
+        'model:',
+        '  layers: [784, 100, 10]',
+        '  hidden: relu',
+        '  output: softmax',
+        'loss: cross_entropy',
+        'regularization:',
+        '  l2: 0.0001',
+        'training:',
+        '  batch_size: full',
+        '  lr: 0.1',
+        '  lr_schedule: {type: cosine}',
+        'output:',
+        '  dir: runs/a',
+        '',
+      ].join('\n'),
+    );
+    const json = writeConfig(
+      'same.json',
+      JSON.stringify(
+        {
+          model: { layers: [784, 100, 10], hidden: 'relu', output: 'softmax' },
+          loss: 'cross_entropy',
+          regularization: { l2: 0.0001 },
+          training: { batch_size: 'full', lr: 0.1, lr_schedule: { type: 'cosine' } },
+          output: { dir: 'runs/a' },
+        },
+        null,
+        2,
+      ),
+    );
+    const fromYaml = loadConfig(yaml);
+    expect(loadConfig(json)).toEqual(fromYaml);
+    expect(configDiff(fromYaml).map((d) => d.key)).toEqual([
+      'model.layers',
+      'model.hidden',
+      'model.output',
+      'loss',
+      'regularization.l2',
+      'training.batch_size',
+      'training.lr',
+      'training.lr_schedule.type',
+      'output.dir',
+    ]);
+  });
+});
+
+describe('loadConfig: file -> exact error', () => {
+  it.each<[string, string, string]>([
+    // syntax: one line, with position, no code frame
+    ['tab.yaml', 'training:\n\tlr: 1\n', 'FILE: YAML syntax error at line 2, column 1: Tabs are not allowed as indentation'],
+    ['dup.yaml', 'loss: mse\nloss: mse\n', 'FILE: YAML syntax error at line 2, column 1: Map keys must be unique'],
+    ['quote.yaml', 'output:\n  dir: "runs/a\n', 'FILE: YAML syntax error at line 3, column 1: Missing closing "quote'],
+    ['alias.yaml', 'training:\n  lr: *x\n', 'FILE: YAML syntax error: Unresolved alias (the anchor must be set before the alias): x'],
+    [
+      'bare.json',
+      '{\n  "model": {\n    "hidden": relu\n  }\n}\n',
+      'FILE: JSON syntax error at line 3, column 15: Unresolved plain scalar "relu"',
+    ],
+    [
+      'comma.json',
+      '{\n  "model": {"hidden": "relu"}\n  "loss": "mse"\n}\n',
+      'FILE: JSON syntax error at line 3, column 3: Missing , between flow map items',
+    ],
+    ['nan.json', '{"training": {"lr": NaN}}', 'FILE: JSON syntax error at line 1, column 21: Unresolved plain scalar "NaN"'],
+    ['dup.json', '{"loss": "mse", "loss": "mse"}', 'FILE: JSON syntax error at line 1, column 17: Map keys must be unique'],
+    // the top level
+    ['list.yaml', '- 1\n- 2\n', 'FILE: expected a mapping of sections (data, model, loss, regularization, training, output) at the top level, got [1,2]'],
+    ['word.yaml', 'hello\n', 'FILE: expected a mapping of sections (data, model, loss, regularization, training, output) at the top level, got "hello"'],
+    ['list.json', '[784, 100, 10]', 'FILE: expected a mapping of sections (data, model, loss, regularization, training, output) at the top level, got [784,100,10]'],
+    // values: expected vs found, read from the schema
+    ['neg-lr.yaml', 'training:\n  lr: -1\n', 'FILE: training.lr: expected a positive number, got -1'],
+    ['zero-lr.json', '{"training": {"lr": 0}}', 'FILE: training.lr: expected a positive number, got 0'],
+    ['nan-lr.yaml', 'training:\n  lr: .nan\n', 'FILE: training.lr: expected a positive number, got NaN'],
+    ['inf-lr.yaml', 'training:\n  lr: .inf\n', 'FILE: training.lr: expected a positive number, got Infinity'],
+    ['inf-l2.yaml', 'regularization:\n  l2: -.inf\n', 'FILE: regularization.l2: expected a non-negative number, got -Infinity'],
+    ['str-lr.yaml', 'training:\n  lr: fast\n', 'FILE: training.lr: expected a positive number, got "fast"'],
+    ['big.yaml', 'training:\n  batch_size: big\n', `FILE: training.batch_size: expected a positive integer or 'full', got "big"`],
+    ['bs0.yaml', 'training:\n  batch_size: 0\n', `FILE: training.batch_size: expected a positive integer or 'full', got 0`],
+    ['gelu.yaml', 'model:\n  hidden: gelu\n', 'FILE: model.hidden: expected one of sigmoid, tanh, relu, got "gelu"'],
+    ['width0.yaml', 'model:\n  layers: [784, 0, 10]\n', 'FILE: model.layers.1: expected a positive integer, got 0'],
+    ['width-half.yaml', 'model:\n  layers: [784, 0.5, 10]\n', 'FILE: model.layers.1: expected a positive integer, got 0.5'],
+    ['one-layer.yaml', 'model:\n  layers: [784]\n', 'FILE: model.layers: expected a list of at least 2 positive integers, got [784]'],
+    ['layers-str.yaml', 'model:\n  layers: 784-100-10\n', 'FILE: model.layers: expected a list of at least 2 positive integers, got "784-100-10"'],
+    ['seed.yaml', 'model:\n  seed: 1.5\n', 'FILE: model.seed: expected a non-negative integer <= 4294967295, got 1.5'],
+    ['momentum.yaml', 'training:\n  momentum: 1\n', 'FILE: training.momentum: expected a non-negative number < 1, got 1'],
+    ['threads.yaml', 'training:\n  threads: 4\n', 'FILE: training.threads: expected a positive integer <= 1, got 4'],
+    ['factor.yaml', 'training:\n  lr_schedule:\n    factor: 2\n', 'FILE: training.lr_schedule.factor: expected a positive number <= 1, got 2'],
+    ['shuffle.yaml', 'training:\n  shuffle: "yes"\n', 'FILE: training.shuffle: expected true or false, got "yes"'],
+    ['images.yaml', 'data:\n  train:\n    images: ""\n', 'FILE: data.train.images: expected a non-empty string or null, got ""'],
+    ['dir.json', '{"output": {"dir": 3}}', 'FILE: output.dir: expected a non-empty string or null, got 3'],
+    ['section.yaml', 'training: 30\n', 'FILE: training: expected a mapping, got 30'],
+    ['loss-map.yaml', 'loss:\n  type: mse\n', 'FILE: loss: expected one of mse, cross_entropy, got a mapping'],
+    // cross-field rules (the schema's superRefine)
+    ['ce-sigmoid.yaml', 'loss: cross_entropy\n', 'FILE: loss: cross_entropy needs model.output: softmax'],
+    [
+      'early.yaml',
+      'training:\n  early_stopping:\n    patience: 3\n',
+      'FILE: training.early_stopping.patience: early stopping needs a validation split (data.validation > 0)',
+    ],
+    // unknown keys: a suggestion when one is close, else the allowed list
+    ['learning-rate.yaml', 'training:\n  learning_rate: 0.1\n', 'FILE: training.learning_rate: unknown key (did you mean training.lr?)'],
+    ['ephocs.yaml', 'training:\n  ephocs: 3\n', 'FILE: training.ephocs: unknown key (did you mean training.epochs?)'],
+    ['camel.json', '{"training": {"batchSize": 10}}', 'FILE: training.batchSize: unknown key (did you mean training.batch_size?)'],
+    ['word-of.yaml', 'training:\n  batch: 10\n', 'FILE: training.batch: unknown key (did you mean training.batch_size?)'],
+    ['section-typo.yaml', 'trainig:\n  lr: 0.1\n', 'FILE: trainig: unknown key (did you mean training?)'],
+    ['deep.yaml', 'data:\n  train:\n    image: x.gz\n', 'FILE: data.train.image: unknown key (did you mean data.train.images?)'],
+    ['far.yaml', 'optimizer: adam\n', 'FILE: optimizer: unknown key (allowed: data, model, loss, regularization, training, output)'],
+    [
+      'far-nested.yaml',
+      'training:\n  warmup: 5\n',
+      'FILE: training.warmup: unknown key (allowed: epochs, batch_size, lr, momentum, lr_schedule, early_stopping, shuffle, kernel, threads)',
+    ],
+    ['proto.yaml', '__proto__:\n  lr: 1\n', 'FILE: __proto__: unknown key (allowed: data, model, loss, regularization, training, output)'],
+  ])('%s', (name, text, expected) => {
+    const file = writeConfig(name, text);
+    expectMessage(
+      configErrorOf(() => loadConfig(file)),
+      expected.replace('FILE', file),
+    );
+  });
+
+  it('carries source, key path and problem separately', () => {
+    const file = writeConfig('fields.yaml', 'training:\n  lr: -1\n');
+    const err = configErrorOf(() => loadConfig(file));
+    expect([err.source, err.keyPath, err.problem]).toEqual([file, 'training.lr', 'expected a positive number, got -1']);
+  });
+
+  it.each<[string, () => string, string]>([
+    ['missing', () => join(dir, 'nope.yaml'), 'no such file'],
+    [
+      'a directory',
+      () => {
+        const sub = join(dir, 'sub.yaml');
+        mkdirSync(sub, { recursive: true });
+        return sub;
+      },
+      'is a directory',
+    ],
+  ])('%s file: one short line', (_, makePath, reason) => {
+    const file = makePath();
+    expectMessage(
+      configErrorOf(() => loadConfig(file)),
+      `${file}: cannot read config: ${reason}`,
+    );
+  });
+});
+
+describe('--set', () => {
+  it.each<[string[], Diff]>([
+    [['training.lr=0.1'], lr01],
+    [['training.lr=1e-3'], [{ key: 'training.lr', value: 0.001, default: 0.5 }]],
+    [['training.lr=0.2', 'training.lr=0.1'], lr01], // in order: the last one wins
+    [['training.shuffle=false'], [{ key: 'training.shuffle', value: false, default: true }]],
+    [['model.layers=[784,100,10]'], [{ key: 'model.layers', value: [784, 100, 10], default: [784, 300, 10] }]],
+    [['model.layers=[784, 100, 50, 10]'], [{ key: 'model.layers', value: [784, 100, 50, 10], default: [784, 300, 10] }]],
+    [['training.batch_size=full'], [{ key: 'training.batch_size', value: 'full', default: 100 }]],
+    [['training.batch_size=32'], [{ key: 'training.batch_size', value: 32, default: 100 }]],
+    [['output.dir=runs/a'], [{ key: 'output.dir', value: 'runs/a', default: null }]],
+    [['data.train.images=path/to/x.gz'], [{ key: 'data.train.images', value: 'path/to/x.gz', default: null }]],
+    [['model.hidden=relu'], [{ key: 'model.hidden', value: 'relu', default: 'sigmoid' }]],
+    [['output.dir=~'], []],
+    [['training={epochs: 5}'], [{ key: 'training.epochs', value: 5, default: 30 }]],
+    // the cross-field rule is checked once, after all overrides, so order does not matter
+    [
+      ['loss=cross_entropy', 'model.output=softmax'],
+      [
+        { key: 'model.output', value: 'softmax', default: 'sigmoid' },
+        { key: 'loss', value: 'cross_entropy', default: 'mse' },
+      ],
+    ],
+    [
+      ['model.output=softmax', 'loss=cross_entropy'],
+      [
+        { key: 'model.output', value: 'softmax', default: 'sigmoid' },
+        { key: 'loss', value: 'cross_entropy', default: 'mse' },
+      ],
+    ],
+  ])('%j', (sets, diff) => {
+    expect(configDiff(loadConfig(undefined, sets))).toEqual(diff);
+  });
+
+  it.each<[string[], string]>([
+    [['training.learning_rate=0.1'], '--set: training.learning_rate: unknown key (did you mean training.lr?)'],
+    [['trainig.lr=0.1'], '--set: trainig: unknown key (did you mean training?)'],
+    [['training.lr=-1'], '--set: training.lr: expected a positive number, got -1'],
+    [['training.lr=.nan'], '--set: training.lr: expected a positive number, got NaN'],
+    [['training.lr=.inf'], '--set: training.lr: expected a positive number, got Infinity'],
+    [['training.lr='], '--set: training.lr: expected a positive number, got null'],
+    [['training.batch_size=big'], `--set: training.batch_size: expected a positive integer or 'full', got "big"`],
+    [['training.shuffle=yes'], '--set: training.shuffle: expected true or false, got "yes"'], // YAML 1.2: yes is a string
+    [['model.layers=[784,0,10]'], '--set: model.layers.1: expected a positive integer, got 0'],
+    [['loss=cross_entropy'], '--set: loss: cross_entropy needs model.output: softmax'],
+    [
+      ['training.early_stopping.patience=5'],
+      '--set: training.early_stopping.patience: early stopping needs a validation split (data.validation > 0)',
+    ],
+    [['loss.x=1'], '--set: loss: expected one of mse, cross_entropy, got a mapping'],
+    [['training.lr'], '--set: training.lr: expected key.path=value'],
+    [['=0.1'], '--set: =0.1: expected key.path=value'],
+    [['training..lr=0.1'], '--set: training..lr=0.1: expected key.path=value'],
+    [['training.=0.1'], '--set: training.=0.1: expected key.path=value'],
+    [['model.layers=[784,100'], '--set: model.layers: cannot read value "[784,100": Flow sequence must end with a ]'],
+    [['__proto__.lr=1'], '--set: __proto__: unknown key (allowed: data, model, loss, regularization, training, output)'],
+  ])('%j', (sets, expected) => {
+    expectMessage(
+      configErrorOf(() => loadConfig(undefined, sets)),
+      expected,
+    );
+  });
+
+  // Which source an error names: --set when the key lies on a path a --set wrote, else the file.
+  it.each<[string, string[], string]>([
+    ['training:\n  lr: -1\n', ['model.hidden=relu'], 'FILE: training.lr: expected a positive number, got -1'],
+    ['training:\n  lr: 0.1\n', ['training.lr=-1'], '--set: training.lr: expected a positive number, got -1'],
+    ['model:\n  hidden: relu\n', ['model=relu'], '--set: model: expected a mapping, got "relu"'],
+    ['loss: mse\n', ['loss.x=1'], '--set: loss.x: loss is "mse", not a mapping'],
+    ['model:\n  layers: [784, 10]\n', ['model.layers.0=100'], '--set: model.layers.0: model.layers is [784,10], not a mapping'],
+    ['loss: cross_entropy\nmodel:\n  output: softmax\n', ['model.output=sigmoid'], 'FILE: loss: cross_entropy needs model.output: softmax'],
+  ])('file %j with %j', (text, sets, expected) => {
+    const file = writeConfig('with-set.yaml', text);
+    expectMessage(
+      configErrorOf(() => loadConfig(file, sets)),
+      expected.replace('FILE', file),
+    );
+  });
+
+  it.each<[string, string[], Diff]>([
+    ['training:\n  lr: -1\n', ['training.lr=0.1'], lr01], // an override may repair the file
+    ['training:\n', ['training.lr=0.1'], lr01], // an empty section is a section
+    ['loss: cross_entropy\n', ['model.output=softmax'], configDiff(parseConfig({ loss: 'cross_entropy', model: { output: 'softmax' } }, 'x'))],
+  ])('file %j with %j resolves', (text, sets, diff) => {
+    expect(configDiff(loadConfig(writeConfig('repair.yaml', text), sets))).toEqual(diff);
+  });
+});
+
+describe('applySet', () => {
+  it.each<[Record<string, unknown>, string, Record<string, unknown>]>([
+    [{}, 'a.b.c=1', { a: { b: { c: 1 } } }],
+    [{ a: { x: 1 } }, 'a.y=[1, 2]', { a: { x: 1, y: [1, 2] } }],
+    [{ a: null }, 'a.b=1', { a: { b: 1 } }],
+    [{ a: 1 }, 'a=2', { a: 2 }],
+    [{}, 'a=true', { a: true }],
+    [{}, 'a=null', { a: null }],
+    [{}, 'a=', { a: null }],
+    [{}, 'a=-0.5', { a: -0.5 }],
+    [{}, 'a=full', { a: 'full' }],
+    [{}, 'a=x=y', { a: 'x=y' }], // split at the first '='
+    [{}, 'a={b: 1}', { a: { b: 1 } }],
+    [{}, ' a.b =3', { a: { b: 3 } }],
+  ])('%j + %s', (raw, assignment, expected) => {
+    expect(applySet(raw, assignment)).toBe(raw);
+    expect(raw).toEqual(expected);
+  });
+
+  it.each<[Record<string, unknown>, string, string]>([
+    [{ loss: 'mse' }, 'loss.x=1', '--set: loss.x: loss is "mse", not a mapping'],
+    [{ a: { b: [1] } }, 'a.b.c=1', '--set: a.b.c: a.b is [1], not a mapping'],
+    [{}, 'novalue', '--set: novalue: expected key.path=value'],
+    [{}, 'a=[1', '--set: a: cannot read value "[1": Flow sequence must end with a ]'],
+  ])('%j + %s', (raw, assignment, expected) => {
+    expectMessage(
+      configErrorOf(() => applySet(raw, assignment)),
+      expected,
+    );
+  });
+
+  it('cannot reach Object.prototype through __proto__', () => {
+    const raw: Record<string, unknown> = {};
+    applySet(raw, '__proto__.polluted=1');
+    expect(Object.keys(raw)).toEqual(['__proto__']);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('parseConfig', () => {
+  it('round-trips a resolved config through JSON (as stored in weights metadata)', () => {
+    const config = loadConfig(undefined, ['model.layers=[784,100,10]', 'training.batch_size=full']);
+    expect(parseConfig(JSON.parse(JSON.stringify(config)), 'model.safetensors')).toEqual(config);
+  });
+
+  it.each([null, undefined, {}])('%j is all defaults', (raw) => {
+    expect(parseConfig(raw, 'meta')).toEqual(defaultConfig());
+  });
+
+  it('does not modify its input', () => {
+    const raw = { training: null, model: { layers: [784, 10] } };
+    parseConfig(raw, 'meta');
+    expect(raw).toEqual({ training: null, model: { layers: [784, 10] } });
+  });
+
+  // zod 4's number() refuses NaN and +-Infinity by itself (.finite() is a no-op kept for v3 code)
+  it.each([NaN, Infinity, -Infinity, 0, -1])('training.lr = %s is rejected', (lr) => {
+    expectMessage(
+      configErrorOf(() => parseConfig({ training: { lr } }, 'model.safetensors')),
+      `model.safetensors: training.lr: expected a positive number, got ${lr}`,
+    );
+  });
+
+  it.each<[unknown, string]>([
+    [[1, 2], 'meta: expected a mapping of sections (data, model, loss, regularization, training, output) at the top level, got [1,2]'],
+    ['x', 'meta: expected a mapping of sections (data, model, loss, regularization, training, output) at the top level, got "x"'],
+    [{ model: { layers: [784, -3, 10] } }, 'meta: model.layers.1: expected a positive integer, got -3'],
+    [{ model: { layers: [784, 'a', 10] } }, 'meta: model.layers.1: expected a positive integer, got "a"'],
+    [{ model: { init: 'xavier' } }, 'meta: model.init: expected one of glorot_uniform, glorot_normal, he_uniform, he_normal, lecun_uniform, lecun_normal, got "xavier"'],
+  ])('%j', (raw, expected) => {
+    expectMessage(
+      configErrorOf(() => parseConfig(raw, 'meta')),
+      expected,
+    );
+  });
+
+  it('clips long values in messages', () => {
+    const err = configErrorOf(() => parseConfig({ model: { hidden: 'x'.repeat(100) } }, 'meta'));
+    expectMessage(err, `meta: model.hidden: expected one of sigmoid, tanh, relu, got "${'x'.repeat(56)}...`);
+  });
+});
+
+describe('configDiff', () => {
+  it('is empty for the defaults, and compares arrays by value', () => {
+    const config = defaultConfig();
+    expect(configDiff(config)).toEqual([]);
+    config.model.layers = [784, 300, 10]; // a new array with the same values
+    expect(configDiff(config)).toEqual([]);
+    config.model.layers = [784, 100, 10];
+    expect(configDiff(config)).toEqual([{ key: 'model.layers', value: [784, 100, 10], default: [784, 300, 10] }]);
+  });
+
+  it('compares against the defaults it is given', () => {
+    const base = loadConfig(undefined, ['training.lr=0.1']);
+    const config = loadConfig(undefined, ['training.lr=0.1', 'training.epochs=3']);
+    expect(configDiff(config, base)).toEqual([{ key: 'training.epochs', value: 3, default: 30 }]);
+  });
+});
+
+describe('a base config under the file (the config stored in a weights file)', () => {
+  it('file keys replace the base section by section; lists are replaced whole; --set goes on top', () => {
+    const file = writeConfig('over.yaml', 'model:\n  hidden: tanh\ntraining:\n  lr: 0.1\n');
+    const base = { model: { layers: [784, 50, 10], output: 'softmax' }, loss: 'cross_entropy', training: { lr: 0.3, epochs: 7 } };
+    const c = loadConfig(file, ['training.epochs=9'], base);
+    expect(c.model).toMatchObject({ layers: [784, 50, 10], hidden: 'tanh', output: 'softmax' });
+    expect(c.loss).toBe('cross_entropy');
+    expect(c.training.lr).toBe(0.1);
+    expect(c.training.epochs).toBe(9);
+    expect(base.training.lr).toBe(0.3); // the base object is not modified
+  });
+});

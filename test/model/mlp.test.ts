@@ -1,0 +1,155 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { Mlp, Pass, type HiddenActivation, type OutputActivation } from '../../src/model/mlp.js';
+import type { OutputBatch } from '../../src/objective/batch.js';
+import { Objective, type LossName } from '../../src/objective/objective.js';
+import { Sgd } from '../../src/train/optimizer.js';
+import { centralDiff, expectClose, randomArray } from '../helpers/gradcheck.js';
+
+// Whole-network float64 gradient checks: h = 1e-5 central differences of an O(1)
+// objective err by ~1e-10; relu's kinks are avoided by the random data in practice
+// (a crossing would show as one large outlier, not a small drift).
+const TOL = { atol: 1e-7, rtol: 1e-5 };
+
+interface Setup {
+  model: Mlp;
+  pass: Pass;
+  X: Float64Array;
+  batch: OutputBatch;
+  objective: Objective;
+}
+
+function setup(layers: number[], hidden: HiddenActivation, output: OutputActivation, loss: LossName, gamma: number, lambda: number): Setup {
+  const model = new Mlp({ layers, hidden, output }, Float64Array);
+  model.init('glorot_uniform', 42);
+  // Non-zero biases so their gradients are exercised off the init point.
+  for (const b of model.b) b.set(randomArray(b.length, b.length + 3, -0.5, 0.5));
+  const n = 7;
+  const I = layers[0];
+  const O = layers[layers.length - 1];
+  const X = randomArray(n * I, 9, -1, 1);
+  const labels = Uint8Array.from([0, 1, 1, 2, 0, 0, 1].map((c) => c % O));
+  const D = new Float64Array(n * O);
+  labels.forEach((c, i) => (D[i * O + c] = 1));
+  const pass = new Pass(model, n, 'naive');
+  const batch: OutputBatch = { n, O, Y: pass.Y, Z: pass.logits, D, labels };
+  const objective = new Objective({ loss, gamma, lambda }, model);
+  return { model, pass, X, batch, objective };
+}
+
+function E(s: Setup): number {
+  s.pass.forward(s.X, s.batch.n);
+  return s.objective.values(s.batch).total;
+}
+
+const ARCHS: Array<[HiddenActivation, OutputActivation, LossName]> = [
+  ['sigmoid', 'sigmoid', 'mse'],
+  ['tanh', 'sigmoid', 'mse'],
+  ['relu', 'sigmoid', 'mse'],
+  ['sigmoid', 'softmax', 'mse'],
+  ['sigmoid', 'softmax', 'cross_entropy'],
+  ['relu', 'softmax', 'cross_entropy'],
+];
+const TERMS: Array<[number, number]> = [
+  [0, 0],
+  [0.5, 0],
+  [0, 0.1],
+  [0.8, 0.05],
+];
+
+describe('whole-network gradient vs float64 central differences', () => {
+  for (const [hidden, output, loss] of ARCHS) {
+    it.each(TERMS)(`${hidden}/${output}/${loss}, gamma %f, lambda %f, layers 5-4-3-3`, (gamma, lambda) => {
+      const s = setup([5, 4, 3, 3], hidden, output, loss, gamma, lambda);
+      const numeric = centralDiff(() => E(s), s.model.params as Float64Array);
+      E(s);
+      s.pass.grads.fill(NaN);
+      s.objective.backward(s.pass, s.X, s.batch);
+      expectClose(s.pass.grads, numeric, TOL, 'dE/dparams');
+    });
+  }
+});
+
+describe('the worked example of seed 001 (3-2-2 sigmoid net, PyTorch float64 reference)', () => {
+  const ref = JSON.parse(readFileSync(new URL('../fixtures/seed_example_3_2_2.json', import.meta.url), 'utf8'));
+  const sf = ref.standard_form;
+  const model = new Mlp({ layers: [3, 2, 2], hidden: 'sigmoid', output: 'sigmoid' }, Float64Array);
+  const names = ['layers.0.weight', 'layers.0.bias', 'layers.1.weight', 'layers.1.bias'];
+  const views = [model.W[0], model.b[0], model.W[1], model.b[1]];
+  names.forEach((name, k) => views[k].set((sf.params[name] as number[] | number[][]).flat()));
+  const X = Float64Array.from(sf.mlp_grad_input.x.flat());
+  const D = Float64Array.from(sf.mlp_grad_input.targets.flat());
+  const pass = new Pass(model, 1, 'naive');
+  pass.forward(X, 1);
+  const batch: OutputBatch = { n: 1, O: 2, Y: pass.Y, Z: pass.logits, D, labels: null };
+  const objective = new Objective({ loss: 'mse', gamma: 0, lambda: 0 }, model);
+  const values = objective.values(batch);
+  objective.backward(pass, X, batch);
+  // Same float64 arithmetic in a different order than PyTorch: agreement to ~1e-15 relative.
+  const EXACT = { atol: 1e-15, rtol: 1e-12 };
+
+  it('forward: every z and a, and E', () => {
+    sf.layers.forEach((layer: { z: number[][]; a: number[][] }, l: number) => {
+      expectClose(pass.Z[l], layer.z.flat(), EXACT, `z${l}`);
+      expectClose(pass.A[l], layer.a.flat(), EXACT, `a${l}`);
+    });
+    expect(values.total).toBeCloseTo(sf.loss.total, 14);
+  });
+
+  it('backward: dE/dY, every delta and gradient', () => {
+    expectClose(pass.dY, sf.dE_dY.flat(), EXACT, 'dE/dY');
+    sf.layers.forEach((layer: { delta: number[][] }, l: number) => expectClose(pass.delta[l], layer.delta.flat(), EXACT, `delta${l}`));
+    names.forEach((name, k) => {
+      const grad = [pass.dW[0], pass.db[0], pass.dW[1], pass.db[1]][k];
+      expectClose(grad, (sf.gradients[name] as number[] | number[][]).flat(), EXACT, name);
+    });
+  });
+
+  it("the shared hidden bias b1 gets 0.0023882, not the article's printed 0.0008", () => {
+    const b1 = pass.db[0][0] + pass.db[0][1];
+    expect(b1).toBeCloseTo(ref.shared_bias_form.gradients.b1, 14);
+    expect(b1).toBeCloseTo(0.0023882, 7);
+    expect(Math.abs(b1 - 0.0008)).toBeGreaterThan(1e-3);
+  });
+
+  it('one step W -= lr (1/d) dE/dW with lr 0.01 gives the reference parameters and E', () => {
+    new Sgd(model.params.length, 0).step(model.params, pass.grads, sf.lr, sf.d);
+    names.forEach((name, k) => expectClose(views[k], (sf.after_one_step[name] as number[] | number[][]).flat(), EXACT, name));
+    pass.forward(X, 1);
+    expect(objective.values(batch).total).toBeCloseTo(sf.E_after_one_step, 14);
+  });
+});
+
+describe('backprop keeps samples apart', () => {
+  it('an upstream gradient on row i reaches only row i of every delta', () => {
+    const s = setup([6, 5, 4], 'tanh', 'softmax', 'mse', 0, 0);
+    s.pass.forward(s.X, 7);
+    const i = 3;
+    s.pass.dY.fill(0);
+    for (let j = 0; j < 4; j++) s.pass.dY[i * 4 + j] = j + 1;
+    s.pass.backward(s.X);
+    for (let l = 0; l < 2; l++) {
+      const O = s.model.slots[l].O;
+      for (let r = 0; r < 7; r++) {
+        const row = Array.from(s.pass.delta[l].subarray(r * O, (r + 1) * O));
+        if (r === i) expect(row.some((v) => v !== 0)).toBe(true);
+        else expect(row).toEqual(new Array(O).fill(0));
+      }
+    }
+  });
+
+  it('the float32 network agrees with the float64 one within float32 rounding', () => {
+    const s = setup([20, 8, 10], 'sigmoid', 'sigmoid', 'mse', 0.3, 0.01);
+    E(s);
+    s.objective.backward(s.pass, s.X, s.batch);
+    const m32 = new Mlp(s.model.spec, Float32Array);
+    m32.params.set(s.model.params);
+    const p32 = new Pass(m32, 7, 'blocked');
+    const X32 = Float32Array.from(s.X);
+    p32.forward(X32, 7);
+    const b32: OutputBatch = { ...s.batch, Y: p32.Y, Z: p32.logits, D: Float32Array.from(s.batch.D) };
+    new Objective(s.objective.spec, m32).backward(p32, X32, b32);
+    // float32 has a 6e-8 unit roundoff; sums over ~20 terms of O(1) values stay within 1e-5.
+    expectClose(p32.grads, s.pass.grads, { atol: 1e-5, rtol: 1e-4 }, 'float32 grads');
+  });
+});
