@@ -5,7 +5,9 @@
 //   UserError
 //   ├── ConfigError(keyPath)    "config.yaml: training.lr: expected a positive number, got -1"
 //   ├── DataFileError(file)     "train-images-idx3-ubyte: truncated: header says ..., file has ..."
-//   └── WeightsFileError(file)  "model.safetensors: header length 9e18 exceeds file size 1024"
+//   ├── WeightsFileError(file)  "model.safetensors: header length 9e18 exceeds file size 1024"
+//   ├── OutputError(file)       "runs/x/metrics.csv: cannot write: no space left on device (ENOSPC)"
+//   └── DivergenceError         "training diverged at epoch 3, batch 17: the loss is NaN ..."
 
 export class UserError extends Error {
   override name = 'UserError';
@@ -37,6 +39,17 @@ export class DataFileError extends UserError {
 /** A damaged or mismatched weights file (safetensors). */
 export class WeightsFileError extends UserError {
   override name = 'WeightsFileError';
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+  ) {
+    super(`${file}: ${problem}`);
+  }
+}
+
+/** An output file that could not be written (disk full, no permission, a folder in the way). */
+export class OutputError extends UserError {
+  override name = 'OutputError';
   constructor(
     readonly file: string,
     readonly problem: string,

@@ -163,6 +163,7 @@ function printStartup(
   const sched = t.lr_schedule;
   const schedText =
     sched.type === 'step' ? `, x${sched.factor} every ${sched.every} epochs` : sched.type === 'cosine' ? ', cosine decay' : '';
+  const warmText = sched.warmup > 0 ? `, warm-up ${sched.warmup} epoch${sched.warmup === 1 ? '' : 's'}` : '';
   const terms: string[] = [config.loss];
   if (config.regularization.discriminative > 0) terms.push(`discriminative gamma ${config.regularization.discriminative}`);
   if (config.regularization.l2 > 0) terms.push(`l2 lambda ${config.regularization.l2}`);
@@ -175,7 +176,7 @@ function printStartup(
       `data       train ${n.train}, validation ${n.validation}, test ${n.test}` +
         (config.data.train.images === null ? ' (bundled MNIST, checksums verified)' : ''),
       `training   ${t.epochs} epochs, batch ${trainer.batchSize} (${trainer.batchesPerEpoch} steps/epoch), ` +
-        `lr ${t.lr}${schedText}, momentum ${t.momentum}, ${t.kernel} kernels`,
+        `lr ${t.lr}${schedText}${warmText}, momentum ${t.momentum}, ${t.kernel} kernels`,
       `config     ${file ?? '(defaults)'}; differs from defaults: ${diff.length ? diff.join(' ') : 'nothing'}`,
       `run folder ${dir}`,
     ].join('\n'),

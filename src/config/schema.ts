@@ -56,6 +56,9 @@ export const LrScheduleSchema = z
     type: z.enum(['constant', 'step', 'cosine']).default('step').describe('constant, step decay, or cosine decay to 0'),
     every: posInt.default(10).describe('step: multiply lr by factor every this many epochs'),
     factor: z.number().positive().max(1).default(0.3).describe('step: the decay factor'),
+    warmup: nonNegReal
+      .default(1)
+      .describe('epochs over which lr ramps up linearly, step by step, from ~0 (0 = off); keeps sigmoid outputs out of saturation at the start'),
   })
   .prefault({});
 

@@ -66,6 +66,7 @@ export function loadSplit(files: SplitFiles, name: Split, numClasses: number): D
     throw new DataFileError(lab.file, `expected 1 dimension [n] (labels), found ${lab.idx.dims.length}${hint}`);
   }
   const [n, rows, cols] = img.idx.dims;
+  if (n === 0 || rows * cols === 0) throw new DataFileError(img.file, `holds no images (dimensions ${n}x${rows}x${cols})`);
   if (lab.idx.dims[0] !== n) {
     throw new DataFileError(lab.file, `has ${lab.idx.dims[0]} labels, but the images file ${img.file} has ${n} images`);
   }

@@ -13,7 +13,7 @@
 // (PyTorch's nn.Linear layout). `grads` and the optimizer's velocity share that
 // layout, so an update or a checkpoint is one loop or one write.
 import { ACTIVATIONS, type ActivationKernels } from '../kernels/activations.js';
-import { KERNELS, type MatmulKernels, type Vec } from '../kernels/matmul.js';
+import { KERNELS, type KernelName, type MatmulKernels, type Vec } from '../kernels/matmul.js';
 import { Rng, STREAM_INIT } from '../rng.js';
 import { initWeights, type InitScheme } from './init.js';
 
@@ -140,7 +140,7 @@ export class Pass {
   private readonly kernels: MatmulKernels;
   private n = 0;
 
-  constructor(model: Mlp, capacity: number, kernel: keyof typeof KERNELS = 'blocked', withBackward = true) {
+  constructor(model: Mlp, capacity: number, kernel: KernelName = 'blocked', withBackward = true) {
     this.model = model;
     this.capacity = capacity;
     this.kernels = KERNELS[kernel];

@@ -3,6 +3,7 @@
 // rename is atomic), write, fsync, rename over the target, fsync the folder.
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { OutputError } from '../errors.js';
 
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
@@ -18,7 +19,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   } catch (err) {
     if (fd >= 0) closeSync(fd);
     rmSync(tmp, { force: true });
-    throw err;
+    throw new OutputError(path, `cannot write: ${describe(err)}`);
   }
   syncDir(dirname(path));
 }
@@ -34,4 +35,15 @@ function syncDir(dir: string): void {
   } finally {
     if (fd >= 0) closeSync(fd);
   }
+}
+
+/** "no such file or directory (ENOENT)" from a Node system error, else its message. */
+function describe(err: unknown): string {
+  if (err instanceof Error) {
+    const { code, syscall } = err as NodeJS.ErrnoException;
+    const m = /^[A-Z]+: ([^,]+)/.exec(err.message);
+    if (code && m) return `${m[1]} (${code}${syscall ? `, ${syscall}` : ''})`;
+    return err.message;
+  }
+  return String(err);
 }

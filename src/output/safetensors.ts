@@ -154,9 +154,9 @@ function decodeValues(
       default: // BF16: the high half of an F32
         v = new Float32Array(new Uint32Array([view.getUint16(at + 2 * k, true) << 16]).buffer)[0];
     }
+    out[k] = v; // rounds F64 to F32: a finite double can become infinite here
     if (Number.isNaN(v)) fail(`${where}: value ${k} is NaN`);
-    if (!Number.isFinite(v)) fail(`${where}: value ${k} is infinite`);
-    out[k] = v;
+    if (!Number.isFinite(out[k])) fail(`${where}: value ${k} is infinite${Number.isFinite(v) ? ` as float32 (${v})` : ''}`);
   }
   return out;
 }

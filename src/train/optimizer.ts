@@ -38,6 +38,7 @@ export interface LrSchedule {
   type: 'constant' | 'step' | 'cosine';
   every: number;
   factor: number;
+  warmup: number; // epochs
 }
 
 /** Learning rate of epoch e (0-based) out of `epochs`. */
@@ -50,4 +51,16 @@ export function lrAt(base: number, s: LrSchedule, e: number, epochs: number): nu
     case 'cosine': // from lr down towards 0 over the run, as CosineAnnealingLR with T_max = epochs
       return 0.5 * base * (1 + Math.cos((Math.PI * e) / epochs));
   }
+}
+
+/**
+ * Linear warm-up factor of step t (0-based) with `stepsPerEpoch` steps an
+ * epoch: (t + 1) / (warmup * stepsPerEpoch), capped at 1. Without it, a large
+ * lr with momentum drives every sigmoid output towards 0 in the first steps
+ * (all targets but one are 0), where y(1 - y) ~ 0 and training stalls at
+ * E = 1/2 per sample.
+ */
+export function warmupFactor(warmup: number, t: number, stepsPerEpoch: number): number {
+  if (warmup <= 0) return 1;
+  return Math.min(1, (t + 1) / (warmup * stepsPerEpoch));
 }

@@ -12,7 +12,7 @@ import { Pass, type Mlp } from '../model/mlp.js';
 import { oneHot, type OutputBatch } from '../objective/batch.js';
 import { Objective } from '../objective/objective.js';
 import { Rng, STREAM_SHUFFLE } from '../rng.js';
-import { lrAt, Sgd } from './optimizer.js';
+import { lrAt, Sgd, warmupFactor } from './optimizer.js';
 
 const YIELD_MS = 50;
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -132,7 +132,7 @@ export class Trainer {
         }
         for (let i = 0; i < n; i++) if (argmax(Y, i * O, O) === batcher.labels[i]) correct++;
         objective.backward(pass, X, b);
-        optimizer.step(model.params, pass.grads, lr, n);
+        optimizer.step(model.params, pass.grads, lr * warmupFactor(t.lr_schedule.warmup, e * batcher.count + k, batcher.count), n);
 
         sumData += v.data;
         sumDisc += v.discriminative;

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigSchema, type Config } from '../../src/config/schema.js';
+import { Batcher } from '../../src/data/batches.js';
 import { loadRunData } from '../../src/data/load.js';
 import { limitDataset, loadSplit } from '../../src/data/mnist.js';
 import { DivergenceError } from '../../src/errors.js';
 import { evaluate } from '../../src/eval/evaluate.js';
-import { Mlp } from '../../src/model/mlp.js';
+import { Mlp, Pass } from '../../src/model/mlp.js';
+import { Rng } from '../../src/rng.js';
 import { Trainer } from '../../src/train/trainer.js';
 
 function config(raw: Record<string, unknown>): Config {
@@ -23,21 +25,83 @@ async function trainRun(cfg: Config): Promise<{ model: Mlp; trainer: Trainer; re
 const test1000 = limitDataset(loadSplit({ images: null, labels: null }, 'test', 10), 2000);
 
 describe('sanity checks at initialisation (Karpathy, "A Recipe for Training Neural Networks")', () => {
-  it('mse with sigmoid outputs near 0.5: about 10 x 1/2 x 0.25 = 1.25 per sample', () => {
-    const model = new Mlp({ layers: [784, 300, 10], hidden: 'sigmoid', output: 'sigmoid' });
-    model.init('glorot_uniform', 1);
-    const loss = evaluate(model, test1000, 'mse').loss;
-    // Outputs are 0.5 + e with small e: E = 1.25 + 1/2 Σ e^2 (+ terms that average out); observed 1.27.
-    expect(loss).toBeGreaterThan(1.2);
-    expect(loss).toBeLessThan(1.35);
+  // The expected loss at init, derived. Glorot-uniform W_out has entries
+  // U(-r, r), r = sqrt(6 / (H + 10)), variance r^2/3, and b_out = 0. For one
+  // sample with hidden activations a (independent of W_out), each output logit
+  // z_k = Σ_j W_kj a_j is a sum of H independent terms: z ~ N(0, s^2) with
+  // s^2 = (r^2/3) ||a||^2. The sigmoid hidden units sit near 0.5, so
+  // ||a||^2 ~ H/4 and s ~ 0.7: the outputs are spread around 0.5, not at it.
+  //   mse: E[1/2 Σ_k (σ(z_k) - d_k)^2] = 5 E[σ(z)^2]  (σ(z) - 1/2 is odd in z,
+  //        so the d_k terms cancel); = 1.25 exactly when s = 0.
+  //   cross-entropy: E[lse(z) - z_label] = E[lse(z_1..z_10)] = ln 10 + ~0.45 s^2.
+  // One init draws only 10 rows of W_out, so a single seed can sit well off the
+  // mean: the test averages SEEDS inits and compares with the derived value.
+  const SEEDS = 8;
+  const H = 300;
+  const r2 = 6 / (H + 10);
+
+  /** Mean over seeds of the loss at init, and of s^2 = (r^2/3) mean_n ||a_n||^2. */
+  function atInit(output: 'sigmoid' | 'softmax'): { loss: number; s2: number } {
+    let loss = 0;
+    let s2 = 0;
+    const batcher = new Batcher(test1000, test1000.n);
+    const n = batcher.load(0);
+    for (let seed = 1; seed <= SEEDS; seed++) {
+      const model = new Mlp({ layers: [784, H, 10], hidden: 'sigmoid', output });
+      model.init('glorot_uniform', seed);
+      loss += evaluate(model, test1000, output === 'sigmoid' ? 'mse' : 'cross_entropy').loss / SEEDS;
+      const pass = new Pass(model, n, 'blocked', false);
+      pass.forward(batcher.X, n);
+      let sq = 0;
+      for (let k = 0; k < n * H; k++) sq += pass.A[0][k] ** 2;
+      s2 += ((r2 / 3) * (sq / n)) / SEEDS;
+    }
+    return { loss, s2 };
+  }
+
+  /** E[f(z)], z ~ N(0, s2), by the midpoint rule on [-10s, 10s]. */
+  function gaussMean(f: (z: number) => number, s2: number): number {
+    const s = Math.sqrt(s2);
+    const steps = 4000;
+    const h = (20 * s) / steps;
+    let sum = 0;
+    for (let i = 0; i < steps; i++) {
+      const z = -10 * s + (i + 0.5) * h;
+      sum += f(z) * Math.exp(-(z * z) / (2 * s2)) * h;
+    }
+    return sum / Math.sqrt(2 * Math.PI * s2);
+  }
+
+  it('mse with sigmoid outputs: 5 E[sigma(z)^2], about 1.38 (1.25 if the outputs sat at 0.5)', () => {
+    const { loss, s2 } = atInit('sigmoid');
+    const expected = 5 * gaussMean((z) => 1 / (1 + Math.exp(-z)) ** 2, s2);
+    // Observed: s^2 = 0.499, loss 1.425 (mean of 8 seeds) against 1.377
+    // derived (seed 1 alone gives 1.76: ten output units are a small sample).
+    expect(expected).toBeGreaterThan(1.3);
+    expect(expected).toBeLessThan(1.5);
+    expect(Math.abs(loss - expected)).toBeLessThan(0.15);
   });
 
-  it('softmax cross-entropy: about ln 10 = 2.303 per sample', () => {
-    const model = new Mlp({ layers: [784, 300, 10], hidden: 'sigmoid', output: 'softmax' });
-    model.init('glorot_uniform', 1);
-    const loss = evaluate(model, test1000, 'cross_entropy').loss;
-    // Near-uniform softmax at init: -log(1/10) plus the spread of the logits; observed 2.33.
-    expect(Math.abs(loss - Math.log(10))).toBeLessThan(0.1);
+  it('softmax cross-entropy: E[lse(z)], about ln 10 + 0.45 s^2 = 2.52', () => {
+    const { loss, s2 } = atInit('softmax');
+    // E[lse of 10 iid N(0, s2)] by Monte Carlo with an independent generator.
+    const rng = new Rng(12345, 0);
+    const draws = 20000;
+    let expected = 0;
+    const z = new Float64Array(10);
+    for (let t = 0; t < draws; t++) {
+      let max = -Infinity;
+      for (let k = 0; k < 10; k++) {
+        z[k] = Math.sqrt(s2) * rng.normal();
+        max = Math.max(max, z[k]);
+      }
+      let sum = 0;
+      for (let k = 0; k < 10; k++) sum += Math.exp(z[k] - max);
+      expected += (max + Math.log(sum)) / draws;
+    }
+    // Observed: loss 2.543 (mean of 8 seeds) against 2.521 derived.
+    expect(expected).toBeGreaterThan(Math.log(10));
+    expect(Math.abs(loss - expected)).toBeLessThan(0.15);
   });
 });
 
@@ -54,18 +118,19 @@ describe('training', () => {
     expect(last.loss).toBeLessThan(1e-3); // observed ~1e-4
   });
 
-  it('a seeded short run on 5000 samples clears 90% test accuracy', async () => {
+  it('a seeded short run on 5000 samples clears 88% test accuracy', async () => {
     const cfg = config({
       data: { limit: 5000 },
       model: { layers: [784, 100, 10], seed: 3 },
-      training: { epochs: 3, batch_size: 50, lr: 0.5, momentum: 0.9, lr_schedule: { type: 'constant' } },
+      training: { epochs: 3, batch_size: 20, lr: 0.5, momentum: 0.9, lr_schedule: { type: 'constant', warmup: 1 } },
     });
     const { model, result } = await trainRun(cfg);
     expect(result.metrics).toHaveLength(3);
     expect(result.metrics[2].loss).toBeLessThan(result.metrics[0].loss);
     const acc = evaluate(model, loadSplit({ images: null, labels: null }, 'test', 10), 'mse').accuracy;
-    // Observed 91.9% with this seed; 100% would be suspect.
-    expect(acc).toBeGreaterThan(0.9);
+    // Observed 90.45% on the 10,000 test images with this seed (mlp-train
+    // gives the same); 100% would be suspect.
+    expect(acc).toBeGreaterThan(0.88);
     expect(acc).toBeLessThan(0.99);
   });
 

@@ -1,0 +1,228 @@
+// model.safetensors: an Mlp saved and loaded back bit for bit, under the names and
+// shapes of PyTorch's nn.Sequential of nn.Linear (weight [out_features, in_features],
+// bias [out_features]), with the config stored beside it; and files that do not
+// describe such a model -> the exact one-line error.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultConfig, type Config } from '../../src/config/schema.js';
+import { WeightsFileError } from '../../src/errors.js';
+import { Mlp, Pass, type MlpSpec } from '../../src/model/mlp.js';
+import { readSafetensors, writeSafetensors } from '../../src/output/safetensors.js';
+import { FORMAT, FORMAT_VERSION, loadWeights, saveWeights } from '../../src/output/weights.js';
+import { tempDir } from '../helpers/cli.js';
+
+let dir: string;
+beforeAll(() => {
+  dir = tempDir('mlp-weights-');
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let counter = 0;
+const fresh = (name = 'model.safetensors'): string => join(dir, `${counter++}-${name}`);
+
+function configFor(layers: number[], hidden: MlpSpec['hidden'] = 'sigmoid', output: MlpSpec['output'] = 'sigmoid'): Config {
+  const c = defaultConfig();
+  c.model = { ...c.model, layers, hidden, output, seed: 7 };
+  c.training.lr = 0.25;
+  return c;
+}
+
+/** A seeded model with non-zero biases, so that W and b are told apart. */
+function model(layers: number[], Float: Float32ArrayConstructor | Float64ArrayConstructor = Float32Array): Mlp {
+  const m = new Mlp({ layers, hidden: 'tanh', output: 'softmax' }, Float);
+  m.init('glorot_uniform', 3);
+  m.b.forEach((b, l) => b.forEach((_, o) => (b[o] = 0.01 * (o + 1) * (l % 2 === 0 ? 1 : -1))));
+  return m;
+}
+
+const bits32 = (a: ArrayLike<number>): number[] => [...new Uint32Array(Float32Array.from(a).buffer)];
+
+function weightsErrorOf(fn: () => unknown): WeightsFileError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(WeightsFileError);
+    return err as WeightsFileError;
+  }
+  throw new Error('expected a WeightsFileError, nothing was thrown');
+}
+
+describe('saveWeights -> loadWeights', () => {
+  it.each<[number[]]>([[[784, 300, 10]], [[5, 4, 3]], [[3, 2]], [[6, 5, 4, 3, 2]]])('layers %j: every parameter bit-identical', (layers) => {
+    const m = model(layers);
+    const f = fresh();
+    saveWeights(f, m, configFor(layers));
+    const loaded = loadWeights(f);
+    expect(loaded.layers).toEqual(layers);
+    const back = loaded.build({ hidden: 'tanh', output: 'softmax' });
+    expect(back.spec).toEqual(m.spec);
+    expect(back.params.length).toBe(Mlp.paramCount(layers));
+    expect(bits32(back.params)).toEqual(bits32(m.params));
+  });
+
+  it('the file holds PyTorch names and shapes: layers.{l}.weight [out, in], layers.{l}.bias [out]', () => {
+    const m = model([5, 4, 3]);
+    const f = fresh();
+    saveWeights(f, m, configFor([5, 4, 3]));
+    const { tensors } = readSafetensors(f);
+    expect([...tensors].map(([name, t]) => [name, t.shape])).toEqual([
+      ['layers.0.weight', [4, 5]],
+      ['layers.0.bias', [4]],
+      ['layers.1.weight', [3, 4]],
+      ['layers.1.bias', [3]],
+    ]);
+    expect([...(tensors.get('layers.1.bias')?.data ?? [])]).toEqual([...m.b[1]]);
+  });
+
+  it('the stored tensors compute what the model computes, read with PyTorch semantics y = x W^T + b', () => {
+    // One softmax layer 5 -> 3: the reference is float64 from the file's tensors alone,
+    // y_o = softmax_o(sum_i weight[o][i] x_i + bias[o]); the model runs in float32,
+    // whose 5-term dot products and exp err by ~1e-7 relative, hence atol 1e-6.
+    const m = model([5, 3]);
+    const f = fresh();
+    saveWeights(f, m, configFor([5, 3]));
+    const { tensors } = readSafetensors(f);
+    const W = tensors.get('layers.0.weight')?.data ?? new Float32Array(0);
+    const b = tensors.get('layers.0.bias')?.data ?? new Float32Array(0);
+    const X = Float32Array.from([0.5, -1, 0.25, 2, -0.75, 1, 0, 0, 0, -2]); // 2 rows of 5
+    const pass = new Pass(m, 2, 'naive', false);
+    const Y = pass.forward(X, 2);
+    for (let n = 0; n < 2; n++) {
+      const z = [0, 1, 2].map((o) => b[o] + [0, 1, 2, 3, 4].reduce((s, i) => s + W[o * 5 + i] * X[n * 5 + i], 0));
+      const e = z.map((v) => Math.exp(v - Math.max(...z)));
+      const sum = e.reduce((s, v) => s + v, 0);
+      for (let o = 0; o < 3; o++) expect(Math.abs(Y[n * 3 + o] - e[o] / sum)).toBeLessThanOrEqual(1e-6);
+    }
+  });
+
+  it('the metadata holds the format and the resolved config, recovered by loadWeights', () => {
+    const cfg = configFor([5, 4, 3], 'relu', 'softmax');
+    cfg.loss = 'cross_entropy';
+    const f = fresh();
+    saveWeights(f, model([5, 4, 3]), cfg);
+    const { metadata } = readSafetensors(f);
+    expect(metadata.format).toBe(FORMAT);
+    expect(metadata.format_version).toBe(FORMAT_VERSION);
+    expect(JSON.parse(metadata.config)).toEqual(cfg);
+    const stored = loadWeights(f).storedConfig as Config;
+    expect(stored).toEqual(cfg);
+    expect([stored.model.layers, stored.model.hidden, stored.loss, stored.training.lr]).toEqual([[5, 4, 3], 'relu', 'cross_entropy', 0.25]);
+  });
+
+  it('saves another buffer of the same layout when given one (the best epoch)', () => {
+    const m = model([5, 4, 3]);
+    const best = Float32Array.from(m.params, (x, k) => x + k);
+    const f = fresh();
+    saveWeights(f, m, configFor([5, 4, 3]), best);
+    const back = loadWeights(f).build({ hidden: 'tanh', output: 'softmax' });
+    expect(bits32(back.params)).toEqual(bits32(best));
+  });
+
+  it('a float64 model is stored as float32 and builds as float64 or float32', () => {
+    const m = model([4, 3, 2], Float64Array);
+    const f = fresh();
+    saveWeights(f, m, configFor([4, 3, 2]));
+    const loaded = loadWeights(f);
+    const b64 = loaded.build({ hidden: 'tanh', output: 'softmax' }, Float64Array);
+    expect(b64.params).toBeInstanceOf(Float64Array);
+    expect([...b64.params]).toEqual([...m.params].map(Math.fround));
+    const b32 = loaded.build({ hidden: 'tanh', output: 'softmax' });
+    expect(b32.params).toBeInstanceOf(Float32Array);
+    expect(bits32(b32.params)).toEqual(bits32(m.params));
+  });
+
+  it('each build is a new model: changing one leaves the next build as saved', () => {
+    const m = model([3, 2]);
+    const f = fresh();
+    saveWeights(f, m, configFor([3, 2]));
+    const loaded = loadWeights(f);
+    const a = loaded.build({ hidden: 'sigmoid', output: 'sigmoid' });
+    a.params.fill(9);
+    expect(bits32(loaded.build({ hidden: 'sigmoid', output: 'sigmoid' }).params)).toEqual(bits32(m.params));
+  });
+
+  it('a foreign file (no metadata) loads with storedConfig null', () => {
+    const f = fresh();
+    writeSafetensors(f, [
+      ['layers.0.weight', { shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6]) }],
+      ['layers.0.bias', { shape: [2], data: Float32Array.from([-1, -2]) }],
+    ]);
+    const loaded = loadWeights(f);
+    expect(loaded.layers).toEqual([3, 2]);
+    expect(loaded.storedConfig).toBeNull();
+    const m = loaded.build({ hidden: 'relu', output: 'softmax' });
+    expect([...m.W[0]]).toEqual([1, 2, 3, 4, 5, 6]);
+    expect([...m.b[0]]).toEqual([-1, -2]);
+  });
+});
+
+describe('loadWeights: file -> exact error', () => {
+  type T = [string, { shape: number[]; data: Float32Array }];
+  const t = (name: string, ...shape: number[]): T => [name, { shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.5) }];
+  const layer = (l: number, O: number, I: number): T[] => [t(`layers.${l}.weight`, O, I), t(`layers.${l}.bias`, O)];
+
+  it.each<[string, T[], Record<string, string>, string | RegExp]>([
+    ['no tensors at all', [], {}, 'no tensors named layers.0.weight, layers.0.bias, ... (found: none)'],
+    [
+      'a Keras-style file',
+      [t('dense/kernel', 3, 2), t('dense/bias', 2)],
+      {},
+      'no tensors named layers.0.weight, layers.0.bias, ... (found: dense/kernel, dense/bias)',
+    ],
+    ['layer numbering from 1', [...layer(1, 2, 3)], {}, 'no tensors named layers.0.weight, layers.0.bias, ... (found: layers.1.weight, layers.1.bias)'],
+    ['a missing bias', [t('layers.0.weight', 4, 5)], {}, 'missing tensor layers.0.bias'],
+    ['a missing weight', [t('layers.0.bias', 4)], {}, 'missing tensor layers.0.weight'],
+    ['the second layer missing its bias', [...layer(0, 4, 5), t('layers.1.weight', 3, 4)], {}, 'missing tensor layers.1.bias'],
+    ['a 1-D weight', [t('layers.0.weight', 20), t('layers.0.bias', 4)], {}, 'tensor layers.0.weight: expected 2 dimensions [out, in], found [20]'],
+    ['a 3-D weight', [t('layers.0.weight', 4, 5, 1), t('layers.0.bias', 4)], {}, 'tensor layers.0.weight: expected 2 dimensions [out, in], found [4,5,1]'],
+    ['a bias of the wrong length', [t('layers.0.weight', 4, 5), t('layers.0.bias', 5)], {}, 'tensor layers.0.bias: expected shape [4], found [5]'],
+    ['a 2-D bias', [t('layers.0.weight', 4, 5), t('layers.0.bias', 4, 1)], {}, 'tensor layers.0.bias: expected shape [4], found [4,1]'],
+    [
+      'layers that do not chain (a transposed weight)',
+      [...layer(0, 4, 5), t('layers.1.weight', 3, 5), t('layers.1.bias', 3)],
+      {},
+      'tensor layers.1.weight: expected 4 inputs (the outputs of layer 0), found 5',
+    ],
+    [
+      'the third layer does not chain',
+      [...layer(0, 4, 5), ...layer(1, 3, 4), ...layer(2, 2, 4)],
+      {},
+      'tensor layers.2.weight: expected 3 inputs (the outputs of layer 1), found 4',
+    ],
+    ['an extra tensor', [...layer(0, 4, 5), t('running_mean', 4)], {}, 'unexpected tensors: running_mean'],
+    ['a layer after a gap', [...layer(0, 4, 5), ...layer(2, 3, 4)], {}, 'unexpected tensors: layers.2.weight, layers.2.bias'],
+    ['config metadata not JSON', [...layer(0, 2, 3)], { config: '{lr: 0.5' }, /^FILE: metadata config is not valid JSON \(.+\)$/],
+  ])('%s', (_name, tensors, metadata, expected) => {
+    const f = fresh();
+    writeSafetensors(f, tensors, metadata);
+    const err = weightsErrorOf(() => loadWeights(f));
+    if (typeof expected === 'string') expect(err.message).toBe(`${f}: ${expected}`);
+    else expect(err.message.replace(f, 'FILE')).toMatch(expected);
+    expect(err.message).not.toContain('\n');
+    expect(err.file).toBe(f);
+  });
+
+  it('NaN weights (a diverged model saved anyway) are refused on load', () => {
+    const m = model([5, 4, 3]);
+    m.W[1][2] = NaN;
+    const f = fresh();
+    saveWeights(f, m, configFor([5, 4, 3]));
+    expect(weightsErrorOf(() => loadWeights(f)).message).toBe(`${f}: tensor layers.1.weight: value 2 is NaN`);
+  });
+
+  it('infinite biases are refused on load', () => {
+    const m = model([5, 4, 3]);
+    m.b[0][3] = -Infinity;
+    const f = fresh();
+    saveWeights(f, m, configFor([5, 4, 3]));
+    expect(weightsErrorOf(() => loadWeights(f)).message).toBe(`${f}: tensor layers.0.bias: value 3 is infinite`);
+  });
+
+  it('a missing file', () => {
+    const f = join(dir, 'runs', 'nope', 'model.safetensors');
+    expect(weightsErrorOf(() => loadWeights(f)).message).toBe(`${f}: no such file`);
+  });
+});
