@@ -1,6 +1,7 @@
 // mlp-train: config -> data -> model -> trainer -> run folder.
 import { Command } from 'commander';
 import { stringify as toYaml } from 'yaml';
+import { configTable } from '../config/describe.js';
 import { configDiff, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { loadRunData } from '../data/load.js';
@@ -20,6 +21,7 @@ interface TrainOptions {
   quiet?: boolean;
   json?: boolean;
   debug?: boolean;
+  helpConfig?: boolean;
 }
 
 export async function trainMain(argv: string[]): Promise<number> {
@@ -30,10 +32,15 @@ export async function trainMain(argv: string[]): Promise<number> {
       .option('-s, --set <key=value>', 'override a config key, e.g. training.lr=0.1 (repeatable)', collect, [])
       .option('-o, --out <dir>', 'run folder (overrides output.dir)')
       .option('--print-config', 'print the resolved config as YAML and exit')
+      .option('--help-config', 'print every config key with its default and description, and exit')
       .option('--json', 'print summary.json on stdout at the end'),
   );
   program.parse(argv, { from: 'node' });
   const opts = program.opts<TrainOptions>();
+  if (opts.helpConfig) {
+    process.stdout.write(`${configTable()}\n`);
+    return EXIT_OK;
+  }
 
   const config = loadConfig(opts.config, opts.set);
   if (opts.out !== undefined) config.output.dir = opts.out;

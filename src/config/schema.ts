@@ -70,12 +70,12 @@ export const EarlyStoppingSchema = z
 
 export const TrainingSchema = z
   .strictObject({
-    epochs: posInt.default(30).describe('passes over the training set'),
+    epochs: posInt.default(20).describe('passes over the training set'),
     batch_size: z
       .union([posInt, z.literal('full')])
       .default(100)
       .describe("samples per step, or 'full' for full-batch gradient descent"),
-    lr: posReal.default(0.5).describe('learning rate of W -= lr (1/d) dE/dW'),
+    lr: posReal.default(2).describe('learning rate of W -= lr (1/d) dE/dW'),
     momentum: z.number().min(0).lt(1).default(0.9).describe('heavy-ball momentum; 0 = plain gradient descent'),
     lr_schedule: LrScheduleSchema.describe('learning-rate schedule over epochs'),
     early_stopping: EarlyStoppingSchema.describe('early stopping on the validation split'),

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../src/config/schema.js';
 import { cli, ROOT, tempDir } from '../helpers/cli.js';
 
 describe('mlp-train -> run folder -> mlp-eval, and the weights in Python', () => {
@@ -15,7 +16,7 @@ describe('mlp-train -> run folder -> mlp-eval, and the weights in Python', () =>
     const cfg = join(dir, 'small.yaml');
     writeFileSync(
       cfg,
-      ['data: {limit: 3000, validation: 500}', 'model: {layers: [784, 64, 10]}', 'training: {epochs: 2, batch_size: 50}', ''].join('\n'),
+      ['data: {limit: 3000, validation: 500}', 'model: {layers: [784, 64, 10]}', 'training: {epochs: 2, batch_size: 10, lr: 0.5}', ''].join('\n'),
     );
     trainOut = cli('mlp-train', ['--config', cfg, '--out', run, '--json']);
   });
@@ -50,10 +51,12 @@ describe('mlp-train -> run folder -> mlp-eval, and the weights in Python', () =>
     const summary = JSON.parse(readFileSync(join(run, 'summary.json'), 'utf8'));
     expect(JSON.parse(trainOut.stdout)).toEqual(summary);
     expect(summary.samples).toEqual({ train: 2500, validation: 500, test: 10000 });
-    expect(summary.test_accuracy).toBeGreaterThan(0.8);
+    // Observed 88.84% on the 10,000 test images (2 epochs on 2,500 images).
+    expect(summary.test_accuracy).toBeGreaterThan(0.85);
     const config = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8'));
     expect(config.model.layers).toEqual([784, 64, 10]);
-    expect(config.training.lr).toBe(0.5); // defaults filled in
+    expect(config.training.lr).toBe(0.5);
+    expect(config.training.momentum).toBe(defaultConfig().training.momentum); // defaults filled in
   });
 
   it('mlp-eval --json reports the test accuracy of summary.json, with a confusion matrix and per-class figures', () => {

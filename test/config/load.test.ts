@@ -9,6 +9,8 @@ import { applySet, configDiff, loadConfig, parseConfig } from '../../src/config/
 import { defaultConfig } from '../../src/config/schema.js';
 import { ConfigError } from '../../src/errors.js';
 
+const DEFAULTS = defaultConfig();
+
 type Diff = ReturnType<typeof configDiff>;
 
 let dir: string;
@@ -42,7 +44,7 @@ function expectMessage(err: ConfigError, expected: string): void {
   expect(err.message).not.toContain('\n');
 }
 
-const lr01: Diff = [{ key: 'training.lr', value: 0.1, default: 0.5 }];
+const lr01: Diff = [{ key: 'training.lr', value: 0.1, default: DEFAULTS.training.lr }];
 
 describe('loadConfig: file -> resolved config', () => {
   it.each<[string, string, Diff]>([
@@ -60,7 +62,7 @@ describe('loadConfig: file -> resolved config', () => {
     ['lr.json', '{"training": {"lr": 0.1}}', lr01],
     ['lr.JSON', '{"training": {"lr": 0.1}}', lr01],
     ['lr.conf', 'training: {lr: 0.1}', lr01], // unknown extension: read as YAML
-    ['exp.yaml', 'training:\n  lr: 1e-3\n', [{ key: 'training.lr', value: 0.001, default: 0.5 }]],
+    ['exp.yaml', 'training:\n  lr: 1e-3\n', [{ key: 'training.lr', value: 0.001, default: DEFAULTS.training.lr }]],
     ['full.yaml', 'training:\n  batch_size: full\n', [{ key: 'training.batch_size', value: 'full', default: 100 }]],
     [
       'ce.yaml',
@@ -241,7 +243,7 @@ describe('loadConfig: file -> exact error', () => {
 describe('--set', () => {
   it.each<[string[], Diff]>([
     [['training.lr=0.1'], lr01],
-    [['training.lr=1e-3'], [{ key: 'training.lr', value: 0.001, default: 0.5 }]],
+    [['training.lr=1e-3'], [{ key: 'training.lr', value: 0.001, default: DEFAULTS.training.lr }]],
     [['training.lr=0.2', 'training.lr=0.1'], lr01], // in order: the last one wins
     [['training.shuffle=false'], [{ key: 'training.shuffle', value: false, default: true }]],
     [['model.layers=[784,100,10]'], [{ key: 'model.layers', value: [784, 100, 10], default: [784, 300, 10] }]],
@@ -252,7 +254,7 @@ describe('--set', () => {
     [['data.train.images=path/to/x.gz'], [{ key: 'data.train.images', value: 'path/to/x.gz', default: null }]],
     [['model.hidden=relu'], [{ key: 'model.hidden', value: 'relu', default: 'sigmoid' }]],
     [['output.dir=~'], []],
-    [['training={epochs: 5}'], [{ key: 'training.epochs', value: 5, default: 30 }]],
+    [['training={epochs: 5}'], [{ key: 'training.epochs', value: 5, default: DEFAULTS.training.epochs }]],
     // the cross-field rule is checked once, after all overrides, so order does not matter
     [
       ['loss=cross_entropy', 'model.output=softmax'],
@@ -421,7 +423,7 @@ describe('configDiff', () => {
   it('compares against the defaults it is given', () => {
     const base = loadConfig(undefined, ['training.lr=0.1']);
     const config = loadConfig(undefined, ['training.lr=0.1', 'training.epochs=3']);
-    expect(configDiff(config, base)).toEqual([{ key: 'training.epochs', value: 3, default: 30 }]);
+    expect(configDiff(config, base)).toEqual([{ key: 'training.epochs', value: 3, default: DEFAULTS.training.epochs }]);
   });
 });
 
