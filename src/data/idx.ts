@@ -6,7 +6,7 @@
 //
 // Every header field is checked against the file size before anything is
 // allocated from it, so a hostile header cannot make us allocate gigabytes.
-import { readFileSync } from 'node:fs';
+import { readInputFile } from '../read-file.js';
 import { gunzipSync } from 'node:zlib';
 import { DataFileError } from '../errors.js';
 
@@ -65,15 +65,7 @@ export function parseIdx(buf: Uint8Array, file: string): IdxU8 {
 
 /** Read an IDX file; gunzip it when its bytes start with the gzip magic 1f 8b. */
 export function readIdx(file: string): IdxU8 {
-  let buf: Uint8Array;
-  try {
-    buf = readFileSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const problem =
-      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, expected an IDX file' : `cannot read (${code ?? String(err)})`;
-    throw new DataFileError(file, problem);
-  }
+  let buf = readInputFile(file, 'an IDX file', (f, problem) => new DataFileError(f, problem));
   if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
     try {
       buf = gunzipSync(buf, { maxOutputLength: MAX_GUNZIP_BYTES });

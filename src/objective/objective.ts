@@ -34,6 +34,7 @@ export class Objective {
   readonly spec: ObjectiveSpec;
   private readonly model: Mlp;
   private readonly disc: Discriminative | null;
+  private readonly current: TermValues = { data: 0, discriminative: 0, l2: 0, total: 0, trSw: null, trSb: null };
 
   constructor(spec: ObjectiveSpec, model: Mlp) {
     if (spec.loss === 'cross_entropy' && model.spec.output !== 'softmax') {
@@ -49,7 +50,10 @@ export class Objective {
     return this.disc !== null;
   }
 
-  /** Values of every term on this batch (the L2 term on the model's current weights). */
+  /**
+   * Values of every term on this batch (the L2 term on the model's current
+   * weights). The returned object is reused by the next call: copy what you keep.
+   */
   values(b: OutputBatch): TermValues {
     const data = this.spec.loss === 'mse' ? mse.value(b) : crossEntropy.value(b);
     let discriminative = 0;
@@ -60,7 +64,14 @@ export class Objective {
       discriminative = 0.5 * this.disc.gamma * (trSw - trSb);
     }
     const l2 = this.spec.lambda > 0 ? l2Value(this.spec.lambda, this.model.W) : 0;
-    return { data, discriminative, l2, total: data + discriminative + l2, trSw, trSb };
+    const v = this.current;
+    v.data = data;
+    v.discriminative = discriminative;
+    v.l2 = l2;
+    v.total = data + discriminative + l2;
+    v.trSw = trSw;
+    v.trSb = trSb;
+    return v;
   }
 
   /**

@@ -8,7 +8,7 @@
 // The reader trusts nothing: every length and offset is checked against the
 // file size before use, tensors must exactly tile the byte buffer, and values
 // must be finite. F64, F16 and BF16 tensors are converted to F32.
-import { readFileSync } from 'node:fs';
+import { readInputFile } from '../read-file.js';
 import { WeightsFileError } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
 
@@ -172,15 +172,7 @@ function halfToFloat(h: number): number {
 }
 
 export function readSafetensors(file: string): Safetensors {
-  let buf: Uint8Array;
-  try {
-    buf = readFileSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const problem =
-      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, expected a safetensors file' : `cannot read (${code ?? String(err)})`;
-    throw new WeightsFileError(file, problem);
-  }
+  const buf = readInputFile(file, 'a safetensors file', (f, problem) => new WeightsFileError(f, problem));
   return decodeSafetensors(buf, file);
 }
 

@@ -97,6 +97,8 @@ export class Trainer {
     const t = cfg.training;
     const O = model.outputs;
     const metrics: EpochMetrics[] = [];
+    // The batch as the objective sees it: the same buffers every step, only n changes.
+    const b: OutputBatch = { n: 0, O, Y: pass.Y, Z: pass.logits, D, labels: batcher.labels };
     const bestParams = this.validator ? new Float32Array(model.params.length) : null;
     let best: TrainResult['best'] = null;
     let stopped: StopReason = 'completed';
@@ -122,7 +124,7 @@ export class Trainer {
         const X = batcher.X;
         const Y = pass.forward(X, n);
         oneHot(D, batcher.labels, n, O);
-        const b: OutputBatch = { n, O, Y, Z: pass.logits, D, labels: batcher.labels };
+        b.n = n;
         const v = objective.values(b);
         if (!Number.isFinite(v.total)) {
           throw new DivergenceError(

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applySet, configDiff, loadConfig, parseConfig } from '../../src/config/load.js';
 import { defaultConfig } from '../../src/config/schema.js';
 import { ConfigError } from '../../src/errors.js';
+import { errorOf } from '../helpers/errors.js';
 
 const DEFAULTS = defaultConfig();
 
@@ -27,16 +28,7 @@ function writeConfig(name: string, text: string): string {
   return file;
 }
 
-/** The ConfigError that fn throws (fails the test if it throws anything else, or nothing). */
-function configErrorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError, nothing was thrown');
-}
+const configErrorOf = (fn: () => unknown): ConfigError => errorOf(ConfigError, fn);
 
 /** Both the message and the one-line rule every user-facing error obeys. */
 function expectMessage(err: ConfigError, expected: string): void {

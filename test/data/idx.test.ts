@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataFileError } from '../../src/errors.js';
 import { MAX_GUNZIP_BYTES, parseIdx, readIdx, type IdxU8 } from '../../src/data/idx.js';
 import { tempDir } from '../helpers/cli.js';
+import { errorOf } from '../helpers/errors.js';
 
 /** An IDX file: header for `dims` with type byte `type`, then `data`. */
 function idx(dims: number[], data: ArrayLike<number>, type = 0x08): Uint8Array {
@@ -25,16 +26,7 @@ const range = (n: number): number[] => Array.from({ length: n }, (_, i) => (i * 
 /** Plain object so toEqual compares dims and bytes, not the view's buffer. */
 const plain = (r: IdxU8): { dims: number[]; data: number[] } => ({ dims: r.dims, data: [...r.data] });
 
-/** The DataFileError fn throws (fails the test on anything else, or nothing). */
-function dataErrorOf(fn: () => unknown): DataFileError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(DataFileError);
-    return err as DataFileError;
-  }
-  throw new Error('expected a DataFileError, nothing was thrown');
-}
+const dataErrorOf = (fn: () => unknown): DataFileError => errorOf(DataFileError, fn);
 
 function expectMessage(err: DataFileError, file: string, expected: string): void {
   expect(err.message).toBe(expected);

@@ -8,6 +8,7 @@ import { bundledPath, limitDataset, loadSplit, splitValidation, type Dataset } f
 import { DataFileError, UserError } from '../../src/errors.js';
 import { Rng, STREAM_SPLIT } from '../../src/rng.js';
 import { tempDir } from '../helpers/cli.js';
+import { errorOf } from '../helpers/errors.js';
 
 const BUNDLED = { images: null, labels: null };
 
@@ -27,15 +28,7 @@ function histogram(labels: Uint8Array, classes = 10): number[] {
   return h;
 }
 
-function dataErrorOf(fn: () => unknown): DataFileError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(DataFileError);
-    return err as DataFileError;
-  }
-  throw new Error('expected a DataFileError, nothing was thrown');
-}
+const dataErrorOf = (fn: () => unknown): DataFileError => errorOf(DataFileError, fn);
 
 function expectMessage(err: Error, expected: string): void {
   expect(err.message).toBe(expected);

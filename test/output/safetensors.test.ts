@@ -18,6 +18,7 @@ import {
   type Safetensors,
 } from '../../src/output/safetensors.js';
 import { ROOT, tempDir } from '../helpers/cli.js';
+import { errorOf } from '../helpers/errors.js';
 
 const F = 'w.safetensors';
 
@@ -58,15 +59,7 @@ const plain = (s: Safetensors): unknown => ({
   tensors: Object.fromEntries([...s.tensors].map(([k, t]) => [k, { shape: t.shape, data: [...t.data] }])),
 });
 
-function weightsErrorOf(fn: () => unknown): WeightsFileError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(WeightsFileError);
-    return err as WeightsFileError;
-  }
-  throw new Error('expected a WeightsFileError, nothing was thrown');
-}
+const weightsErrorOf = (fn: () => unknown): WeightsFileError => errorOf(WeightsFileError, fn);
 
 function expectMessage(err: WeightsFileError, name: string, expected: string | RegExp): void {
   if (typeof expected === 'string') expect(err.message).toBe(expected);

@@ -11,6 +11,7 @@ import { Mlp, Pass, type MlpSpec } from '../../src/model/mlp.js';
 import { readSafetensors, writeSafetensors } from '../../src/output/safetensors.js';
 import { FORMAT, FORMAT_VERSION, loadWeights, saveWeights } from '../../src/output/weights.js';
 import { tempDir } from '../helpers/cli.js';
+import { errorOf } from '../helpers/errors.js';
 
 let dir: string;
 beforeAll(() => {
@@ -40,15 +41,7 @@ function model(layers: number[], Float: Float32ArrayConstructor | Float64ArrayCo
 
 const bits32 = (a: ArrayLike<number>): number[] => [...new Uint32Array(Float32Array.from(a).buffer)];
 
-function weightsErrorOf(fn: () => unknown): WeightsFileError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(WeightsFileError);
-    return err as WeightsFileError;
-  }
-  throw new Error('expected a WeightsFileError, nothing was thrown');
-}
+const weightsErrorOf = (fn: () => unknown): WeightsFileError => errorOf(WeightsFileError, fn);
 
 describe('saveWeights -> loadWeights', () => {
   it.each<[number[]]>([[[784, 300, 10]], [[5, 4, 3]], [[3, 2]], [[6, 5, 4, 3, 2]]])('layers %j: every parameter bit-identical', (layers) => {
