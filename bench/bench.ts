@@ -111,7 +111,7 @@ async function benchEpoch(): Promise<EpochRow[]> {
     cfg.training.kernel = name;
     const data = loadRunData(cfg, 'bench', { train: true, test: false });
     const model = new Mlp({ layers: cfg.model.layers, hidden: cfg.model.hidden, output: cfg.model.output });
-    model.init(cfg.model.init, cfg.model.seed);
+    model.init(cfg.model.init, cfg.model.seed, cfg.model.output_bias);
     const result = await new Trainer(cfg, model, data.train, null).run();
     const m = result.metrics[0];
     rows.push({ kernel: name, samples: data.train.n, seconds: m.seconds, gflops: m.gflops });

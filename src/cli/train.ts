@@ -57,7 +57,7 @@ export async function trainMain(argv: string[]): Promise<number> {
   const train = data.train!;
   const test = data.test!;
   const model = new Mlp(config.model);
-  model.init(config.model.init, config.model.seed);
+  model.init(config.model.init, config.model.seed, config.model.output_bias);
   const trainer = new Trainer(config, model, train, data.validation);
   const run = new RunDir(config.output.dir ?? defaultRunDir());
   run.writeConfig(config);
@@ -170,7 +170,7 @@ function printStartup(
   const sched = t.lr_schedule;
   const schedText =
     sched.type === 'step' ? `, x${sched.factor} every ${sched.every} epochs` : sched.type === 'cosine' ? ', cosine decay' : '';
-  const warmText = sched.warmup > 0 ? `, warm-up ${sched.warmup} epoch${sched.warmup === 1 ? '' : 's'}` : '';
+  const warmText = sched.warmup_steps > 0 ? `, warm-up ${sched.warmup_steps} steps` : '';
   const terms: string[] = [config.loss];
   if (config.regularization.discriminative > 0) terms.push(`discriminative gamma ${config.regularization.discriminative}`);
   if (config.regularization.l2 > 0) terms.push(`l2 lambda ${config.regularization.l2}`);

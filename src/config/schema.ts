@@ -39,7 +39,11 @@ export const ModelSchema = z
     init: z
       .enum(['glorot_uniform', 'glorot_normal', 'he_uniform', 'he_normal', 'lecun_uniform', 'lecun_normal'])
       .default('glorot_uniform')
-      .describe('weight init scheme (biases start at 0); see src/model/init.ts'),
+      .describe('weight init scheme; see src/model/init.ts'),
+    output_bias: z
+      .enum(['prior', 'zero'])
+      .default('prior')
+      .describe('sigmoid output biases start at logit(1/classes), so each output starts at its mean target (prior), or at 0; other biases start at 0'),
     seed: nonNegInt.max(0xffffffff).default(1).describe('seed of every random choice: init, validation split, shuffling'),
   })
   .prefault({});
@@ -56,9 +60,9 @@ export const LrScheduleSchema = z
     type: z.enum(['constant', 'step', 'cosine']).default('step').describe('constant, step decay, or cosine decay to 0'),
     every: posInt.default(10).describe('step: multiply lr by factor every this many epochs'),
     factor: z.number().positive().max(1).default(0.3).describe('step: the decay factor'),
-    warmup: nonNegReal
-      .default(1)
-      .describe('epochs over which lr ramps up linearly, step by step, from ~0 (0 = off); keeps sigmoid outputs out of saturation at the start'),
+    warmup_steps: nonNegInt
+      .default(600)
+      .describe('steps over which lr ramps up linearly from lr/warmup_steps (0 = off); keeps sigmoid outputs out of saturation at the start'),
   })
   .prefault({});
 

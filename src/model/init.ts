@@ -1,5 +1,6 @@
 // Weight initialisation schemes. fan_in = I (inputs of the layer), fan_out = O.
-// Biases always start at 0.
+// Biases start at 0, except (by default) those of sigmoid outputs, which start
+// at the class prior: see outputBiasPrior.
 //
 //   glorot_uniform  U(-a, a),  a = sqrt(6 / (fan_in + fan_out))   Glorot & Bengio 2010, gain 1
 //   glorot_normal   N(0, 2 / (fan_in + fan_out))
@@ -42,4 +43,17 @@ export function initWeights(W: Vec, I: number, O: number, scheme: InitScheme, rn
     case 'lecun_normal':
       return normal(1 / I);
   }
+}
+
+/**
+ * The bias that makes a sigmoid output start at the mean of its target:
+ * with one-hot targets over K classes that mean is 1/K, so b = logit(1/K) =
+ * -ln(K - 1) (-2.197 for K = 10). Karpathy's "init well" ("A Recipe for
+ * Training Neural Networks"): at 0, every output starts at 0.5 against a
+ * target that is 0 nine times in ten, and the first steps spend themselves
+ * pushing all outputs down, with momentum far enough to saturate them
+ * (y(1 - y) ~ 0), where squared-error training stalls.
+ */
+export function outputBiasPrior(classes: number): number {
+  return -Math.log(classes - 1);
 }

@@ -15,10 +15,11 @@
 import { ACTIVATIONS, type ActivationKernels } from '../kernels/activations.js';
 import { KERNELS, type KernelName, type MatmulKernels, type Vec } from '../kernels/matmul.js';
 import { Rng, STREAM_INIT } from '../rng.js';
-import { initWeights, type InitScheme } from './init.js';
+import { initWeights, outputBiasPrior, type InitScheme } from './init.js';
 
 export type HiddenActivation = 'sigmoid' | 'tanh' | 'relu';
 export type OutputActivation = 'sigmoid' | 'softmax';
+export type OutputBiasInit = 'prior' | 'zero';
 export type FloatArrayConstructor = Float32ArrayConstructor | Float64ArrayConstructor;
 
 export interface MlpSpec {
@@ -91,10 +92,18 @@ export class Mlp {
   }
 
   /** Seeded initialisation of every W_l (layer by layer, row-major); biases 0. */
-  init(scheme: InitScheme, seed: number): void {
+  /**
+   * Weights from `scheme` seeded by `seed`; biases 0, except a sigmoid output
+   * layer's with outputBias 'prior' (see outputBiasPrior). Softmax outputs
+   * are already uniform at zero bias, so 'prior' leaves them at 0.
+   */
+  init(scheme: InitScheme, seed: number, outputBias: OutputBiasInit = 'zero'): void {
     const rng = new Rng(seed, STREAM_INIT);
     this.params.fill(0);
     for (let l = 0; l < this.L; l++) initWeights(this.W[l], this.slots[l].I, this.slots[l].O, scheme, rng);
+    if (outputBias === 'prior' && this.spec.output === 'sigmoid' && this.outputs > 1) {
+      this.b[this.L - 1].fill(outputBiasPrior(this.outputs));
+    }
   }
 
   /** PyTorch nn.Sequential-of-Linear names and shapes, as views (no copy). */

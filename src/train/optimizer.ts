@@ -38,7 +38,7 @@ export interface LrSchedule {
   type: 'constant' | 'step' | 'cosine';
   every: number;
   factor: number;
-  warmup: number; // epochs
+  warmup_steps: number;
 }
 
 /** Learning rate of epoch e (0-based) out of `epochs`. */
@@ -54,13 +54,12 @@ export function lrAt(base: number, s: LrSchedule, e: number, epochs: number): nu
 }
 
 /**
- * Linear warm-up factor of step t (0-based) with `stepsPerEpoch` steps an
- * epoch: (t + 1) / (warmup * stepsPerEpoch), capped at 1. Without it, a large
- * lr with momentum drives every sigmoid output towards 0 in the first steps
- * (all targets but one are 0), where y(1 - y) ~ 0 and training stalls at
- * E = 1/2 per sample.
+ * Linear warm-up factor of step t (0-based, counted over the whole run):
+ * (t + 1) / warmupSteps, capped at 1. Without it, a large lr with momentum
+ * drives every sigmoid output towards 0 in the first steps (all targets but
+ * one are 0), where y(1 - y) ~ 0 and training stalls at E = 1/2 per sample.
+ * Saturation is a matter of steps, not epochs, hence the unit.
  */
-export function warmupFactor(warmup: number, t: number, stepsPerEpoch: number): number {
-  if (warmup <= 0) return 1;
-  return Math.min(1, (t + 1) / (warmup * stepsPerEpoch));
+export function warmupFactor(warmupSteps: number, t: number): number {
+  return warmupSteps > 0 ? Math.min(1, (t + 1) / warmupSteps) : 1;
 }

@@ -134,7 +134,7 @@ export class Trainer {
         }
         for (let i = 0; i < n; i++) if (argmax(Y, i * O, O) === batcher.labels[i]) correct++;
         objective.backward(pass, X, b);
-        optimizer.step(model.params, pass.grads, lr * warmupFactor(t.lr_schedule.warmup, e * batcher.count + k, batcher.count), n);
+        optimizer.step(model.params, pass.grads, lr * warmupFactor(t.lr_schedule.warmup_steps, e * batcher.count + k), n);
 
         sumData += v.data;
         sumDisc += v.discriminative;

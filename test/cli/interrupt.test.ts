@@ -59,7 +59,7 @@ describe('divergence', () => {
     const out = join(dir, 'diverged');
     // relu + softmax cross-entropy overflow to NaN; sigmoid/mse would only saturate.
     const args = ['--set', 'model.hidden=relu', '--set', 'model.output=softmax', '--set', 'loss=cross_entropy'];
-    const r = cli('mlp-train', [...SMALL, ...args, '--set', 'training.lr=1e30', '--set', 'training.lr_schedule.warmup=0', '--out', out]);
+    const r = cli('mlp-train', [...SMALL, ...args, '--set', 'training.lr=1e30', '--set', 'training.lr_schedule.warmup_steps=0', '--out', out]);
     expect(r.status).toBe(1);
     const lines = r.stderr.trim().split('\n');
     expect(lines.at(-1)).toMatch(/^error: training diverged at epoch 1, batch \d+: the loss is (NaN|Infinity) \(the learning rate 1e\+30 is likely too large\)$/);

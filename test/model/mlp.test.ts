@@ -153,3 +153,24 @@ describe('backprop keeps samples apart', () => {
     expectClose(p32.grads, s.pass.grads, { atol: 1e-5, rtol: 1e-4 }, 'float32 grads');
   });
 });
+
+describe('initialisation', () => {
+  it("'prior' starts every sigmoid output at 1/K when the weights give zero logits; other biases stay 0", () => {
+    for (const K of [2, 10, 26]) {
+      const model = new Mlp({ layers: [5, 4, K], hidden: 'sigmoid', output: 'sigmoid' }, Float64Array);
+      model.init('glorot_uniform', 1, 'prior');
+      for (let k = 0; k < K; k++) expect(1 / (1 + Math.exp(-model.b[1][k]))).toBeCloseTo(1 / K, 14);
+      expect(Array.from(model.b[0])).toEqual([0, 0, 0, 0]);
+    }
+  });
+
+  it("'prior' leaves softmax biases at 0 (already uniform), 'zero' leaves all at 0; weights do not depend on it", () => {
+    const a = new Mlp({ layers: [6, 5, 10], hidden: 'tanh', output: 'softmax' });
+    a.init('he_normal', 9, 'prior');
+    expect(a.b.every((b) => b.every((v) => v === 0))).toBe(true);
+    const b = new Mlp({ layers: [6, 5, 10], hidden: 'tanh', output: 'sigmoid' });
+    b.init('he_normal', 9, 'zero');
+    expect(b.b.every((v) => v.every((x) => x === 0))).toBe(true);
+    expect(Array.from(b.W[0])).toEqual(Array.from(a.W[0]));
+  });
+});
