@@ -1,13 +1,17 @@
 // mlp-train: config -> data -> model -> trainer -> run folder.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { stringify as toYaml } from 'yaml';
 import { configTable } from '../config/describe.js';
-import { configDiff, loadConfig } from '../config/load.js';
+import { configDiff, loadConfig, parseConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { loadRunData } from '../data/load.js';
 import { Evaluator, type Evaluation } from '../eval/evaluate.js';
+import { ConfigError, UserError } from '../errors.js';
 import { Mlp } from '../model/mlp.js';
-import { RunDir } from '../output/run-dir.js';
+import { loadCheckpoint, restoreCheckpoint, type Checkpoint } from '../output/checkpoint.js';
+import { CHECKPOINT_FILE, RunDir } from '../output/run-dir.js';
 import { Trainer, type EpochMetrics } from '../train/trainer.js';
 import { addCommonOptions, collect } from './common.js';
 import { Log, pct } from './log.js';
@@ -17,12 +21,17 @@ interface TrainOptions {
   config?: string;
   set: string[];
   out?: string;
+  resume?: string;
+  force?: boolean;
   printConfig?: boolean;
   quiet?: boolean;
   json?: boolean;
   debug?: boolean;
   helpConfig?: boolean;
 }
+
+/** Keys a resumed run may change: how long it runs and where its files go; anything else would make it another run. */
+const RESUMABLE_CHANGES = /^(training\.epochs|output\..*)$/;
 
 export async function trainMain(argv: string[]): Promise<number> {
   const program = addCommonOptions(
@@ -31,6 +40,8 @@ export async function trainMain(argv: string[]): Promise<number> {
       .option('-c, --config <file>', 'config file, JSON or YAML (an empty file means all defaults)')
       .option('-s, --set <key=value>', 'override a config key, e.g. training.lr=0.1 (repeatable)', collect, [])
       .option('-o, --out <dir>', 'run folder (overrides output.dir)')
+      .option('--resume <dir>', 'continue the run in <dir> from its checkpoint (only training.epochs and output.* may change)')
+      .option('--force', 'overwrite the run already in the run folder')
       .option('--print-config', 'print the resolved config as YAML and exit')
       .option('--help-config', 'print every config key with its default and description, and exit')
       .option('--json', 'print summary.json on stdout at the end'),
@@ -41,14 +52,16 @@ export async function trainMain(argv: string[]): Promise<number> {
     process.stdout.write(`${configTable()}\n`);
     return EXIT_OK;
   }
+  if (opts.resume !== undefined && opts.out !== undefined) throw new UserError('--resume continues in its own folder: drop --out');
 
-  const config = loadConfig(opts.config, opts.set);
+  const checkpoint = opts.resume !== undefined ? openCheckpoint(opts.resume) : null;
+  const config = checkpoint ? resumeConfig(checkpoint, opts) : loadConfig(opts.config, opts.set);
   if (opts.out !== undefined) config.output.dir = opts.out;
   if (opts.printConfig) {
     process.stdout.write(opts.json ? `${JSON.stringify(config, null, 2)}\n` : toYaml(config));
     return EXIT_OK;
   }
-  const source = opts.config ?? 'config';
+  const source = checkpoint?.file ?? opts.config ?? 'config';
   const log = new Log({ quiet: opts.quiet });
   const { c } = log;
   const t0 = performance.now();
@@ -59,10 +72,22 @@ export async function trainMain(argv: string[]): Promise<number> {
   const model = new Mlp(config.model);
   model.init(config.model.init, config.model.seed, config.model.output_bias);
   const trainer = new Trainer(config, model, train, data.validation);
-  const run = new RunDir(config.output.dir ?? defaultRunDir());
-  run.writeConfig(config);
-
-  printStartup(log, config, opts.config, model, trainer, { train: train.n, validation: data.validation?.n ?? 0, test: test.n }, run.dir);
+  let run: RunDir;
+  if (checkpoint) {
+    restoreCheckpoint(checkpoint.file, checkpoint.ck, trainer);
+    const resumed = RunDir.resume(checkpoint.dir, checkpoint.ck.state.metrics);
+    run = resumed.run;
+    run.writeConfig(config);
+    printStartup(log, config, opts.config, model, trainer, { train: train.n, validation: data.validation?.n ?? 0, test: test.n }, run.dir);
+    const st = checkpoint.ck.state;
+    log.info(`resuming  after epoch ${st.epochsDone}${st.batchesDone > 0 ? `, batch ${st.batchesDone}/${trainer.batchesPerEpoch} of epoch ${st.epochsDone + 1}` : ''}`);
+    for (const r of resumed.repaired) log.warn(`${run.dir}: ${r}`);
+  } else {
+    run = RunDir.create(config.output.dir ?? defaultRunDir(), opts.force === true);
+    config.output.dir = run.dir;
+    run.writeConfig(config);
+    printStartup(log, config, opts.config, model, trainer, { train: train.n, validation: data.validation?.n ?? 0, test: test.n }, run.dir);
+  }
 
   const interrupt = new Interrupt();
   const epochs = config.training.epochs;
@@ -81,6 +106,7 @@ export async function trainMain(argv: string[]): Promise<number> {
         run.writeWeights('model.safetensors', model, config);
         log.info(epochLine(m, epochs, width, log));
       },
+      onCheckpoint: () => run.writeCheckpoint(trainer, config),
       shouldStop: () => interrupt.requested !== null,
     });
   } finally {
@@ -89,12 +115,13 @@ export async function trainMain(argv: string[]): Promise<number> {
   }
 
   if (result.stopped === 'interrupted') {
-    const done = result.metrics.length;
+    const st = trainer.state();
     log.warn(
-      done > 0
-        ? `interrupted during epoch ${done + 1}; ${run.path('model.safetensors')} holds the weights after epoch ${done}`
-        : 'interrupted during epoch 1; no weights were saved',
+      `interrupted at epoch ${st.epochsDone + 1}, batch ${st.batchesDone}/${trainer.batchesPerEpoch}; ` +
+        `checkpoint saved in ${run.path(CHECKPOINT_FILE)}` +
+        (st.epochsDone > 0 ? `, ${run.path('model.safetensors')} holds the weights after epoch ${st.epochsDone}` : ''),
     );
+    log.warn(`resume with: mlp-train --resume ${run.dir}`);
     return EXIT_INTERRUPTED;
   }
   if (result.stopped === 'early_stopping') {
@@ -188,4 +215,35 @@ function printStartup(
       `run folder ${dir}`,
     ].join('\n'),
   );
+}
+
+interface OpenCheckpoint {
+  dir: string;
+  file: string;
+  ck: Checkpoint;
+}
+
+function openCheckpoint(dir: string): OpenCheckpoint {
+  const file = join(dir, CHECKPOINT_FILE);
+  if (!existsSync(file)) throw new UserError(`${dir}: no ${CHECKPOINT_FILE} to resume from`);
+  return { dir, file, ck: loadCheckpoint(file) };
+}
+
+/**
+ * The config of a resumed run: the checkpoint's, with --config/--set applied
+ * on top; refused if anything but training.epochs or output.* changed.
+ */
+function resumeConfig({ dir, file, ck }: OpenCheckpoint, opts: TrainOptions): Config {
+  const stored = parseConfig(ck.config, `${file} (stored config)`);
+  const config = opts.config !== undefined ? loadConfig(opts.config, opts.set) : loadConfig(undefined, opts.set, stored);
+  config.output.dir = dir;
+  const changed = configDiff(config, stored).filter((d) => !RESUMABLE_CHANGES.test(d.key));
+  if (changed.length > 0) {
+    const list = changed.map((d) => `${d.key} ${JSON.stringify(d.default)} -> ${JSON.stringify(d.value)}`).join(', ');
+    throw new ConfigError(opts.config ?? '--set', '', `cannot resume ${dir} with a changed config: ${list} (only training.epochs and output.* may change)`);
+  }
+  if (ck.state.epochsDone > config.training.epochs) {
+    throw new ConfigError(opts.config ?? '--set', 'training.epochs', `${config.training.epochs} is fewer than the ${ck.state.epochsDone} epochs ${dir} has done`);
+  }
+  return config;
 }

@@ -75,6 +75,9 @@ export const EarlyStoppingSchema = z
 export const TrainingSchema = z
   .strictObject({
     epochs: posInt.default(20).describe('passes over the training set'),
+    checkpoint_every: nonNegInt
+      .default(0)
+      .describe('also write checkpoint.safetensors every N batches (0 = at epoch ends only); for long full-batch runs'),
     batch_size: z
       .union([posInt, z.literal('full')])
       .default(100)

@@ -2,7 +2,7 @@
 // never half of one. Temp file in the same folder (same file system, so the
 // rename is atomic), write, fsync, rename over the target, fsync the folder.
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { OutputError } from '../errors.js';
 
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
@@ -15,6 +15,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     fsyncSync(fd);
     closeSync(fd);
     fd = -1;
+    killpoint(basename(path));
     renameSync(tmp, path);
   } catch (err) {
     if (fd >= 0) closeSync(fd);
@@ -22,6 +23,20 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     throw new OutputError(path, `cannot write: ${describe(err)}`);
   }
   syncDir(dirname(path));
+}
+
+/**
+ * Test hook for crash tests: MLP_MNIST_KILL_BEFORE_RENAME=<name>:<k> kills the
+ * process (SIGKILL) at the k-th write of <name>, after its temp file is written
+ * and before the rename: a crash at the worst moment. Unset, it costs one lookup.
+ */
+const writesByName = new Map<string, number>();
+function killpoint(name: string): void {
+  const spec = process.env.MLP_MNIST_KILL_BEFORE_RENAME;
+  if (spec === undefined || !spec.startsWith(`${name}:`)) return;
+  const k = (writesByName.get(name) ?? 0) + 1;
+  writesByName.set(name, k);
+  if (k === Number(spec.slice(name.length + 1))) process.kill(process.pid, 'SIGKILL');
 }
 
 /** Make the rename itself durable; some platforms cannot fsync a folder, which is fine to skip. */

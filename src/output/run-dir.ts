@@ -1,35 +1,93 @@
-// The run folder: everything a run leaves behind, each file written atomically
-// (temp file + rename), so a crash never leaves a half-written file.
+// The run folder: everything a run leaves behind. Whole files are written
+// atomically (temp file + fsync + rename), so a crash never leaves half of
+// one; the metrics files grow by appended lines, and a resumed run first
+// repairs them from the checkpoint (a crash can cut the last line short, or
+// land between a row and the checkpoint that covers it).
 //
-//   config.json        the resolved config (repeat the run with --config config.json)
-//   metrics.jsonl      one JSON object per epoch
-//   metrics.csv        the same, as a table
-//   model.safetensors  the weights after the last finished epoch
-//   best.safetensors   the weights of the best validation epoch (with a validation split)
-//   summary.json       final figures: test accuracy and loss, times, GFLOP/s
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+//   config.json             the resolved config (repeat the run with --config config.json)
+//   metrics.jsonl           one JSON object per epoch
+//   metrics.csv             the same, as a table
+//   model.safetensors       the weights after the last finished epoch
+//   best.safetensors        the weights of the best validation epoch (with a validation split)
+//   checkpoint.safetensors  weights, optimizer and RNG state, position: what --resume reads
+//   summary.json            final figures: test accuracy and loss, times, GFLOP/s
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
-import { UserError } from '../errors.js';
+import { OutputError, UserError } from '../errors.js';
 import type { Mlp } from '../model/mlp.js';
-import type { EpochMetrics } from '../train/trainer.js';
+import type { EpochMetrics, Trainer } from '../train/trainer.js';
 import { writeFileAtomic } from './atomic.js';
+import { saveCheckpoint } from './checkpoint.js';
 import { saveWeights } from './weights.js';
+
+export const CHECKPOINT_FILE = 'checkpoint.safetensors';
+
+/** Files that make a folder a run folder (and that --force removes). */
+const RUN_FILES = [
+  'config.json', 'metrics.jsonl', 'metrics.csv', 'model.safetensors', 'best.safetensors', CHECKPOINT_FILE, 'summary.json',
+];
+
+/** Columns of metrics.csv, in the order of EpochMetrics. */
+const COLUMNS: ReadonlyArray<keyof EpochMetrics> = [
+  'epoch', 'lr', 'loss', 'loss_data', 'loss_discriminative', 'loss_l2', 'tr_sw', 'tr_sb',
+  'train_accuracy', 'val_loss', 'val_accuracy', 'seconds', 'eval_seconds', 'gflops',
+];
+
+const jsonLine = (m: EpochMetrics): string => `${JSON.stringify(m)}\n`;
+const csvLine = (m: EpochMetrics): string => `${COLUMNS.map((c) => (m[c] === null ? '' : String(m[c]))).join(',')}\n`;
+const CSV_HEADER = `${COLUMNS.join(',')}\n`;
+
+/** Leftovers of atomic writes cut short (`name.tmp-<pid>-<random>`). */
+const isTempFile = (f: string): boolean => /\.tmp-\d+-[a-z0-9]+$/.test(f);
 
 export class RunDir {
   readonly dir: string;
-  private readonly rows: EpochMetrics[] = [];
 
-  /** Create the folder; refuse one that already holds a run. */
-  constructor(dir: string) {
+  private constructor(dir: string) {
     this.dir = dir;
+  }
+
+  /** A new run: create the folder; refuse one that holds a run, unless `force` (which deletes that run's files). */
+  static create(dir: string, force: boolean): RunDir {
     if (existsSync(dir)) {
       if (!statSync(dir).isDirectory()) throw new UserError(`${dir}: exists and is not a folder`);
-      if (readdirSync(dir).some((f) => f === 'config.json' || f.endsWith('.safetensors'))) {
-        throw new UserError(`${dir}: already holds a run; choose another folder with --out`);
+      const found = readdirSync(dir).filter((f) => RUN_FILES.includes(f) || isTempFile(f));
+      if (found.length > 0 && !force) {
+        throw new UserError(`${dir}: already holds a run (${found.slice(0, 3).join(', ')}); resume it with --resume, overwrite it with --force, or choose another --out`);
       }
+      for (const f of found) rmSync(join(dir, f), { force: true });
     }
     mkdirSync(dir, { recursive: true });
+    const run = new RunDir(dir);
+    writeFileAtomic(run.path('metrics.jsonl'), '');
+    writeFileAtomic(run.path('metrics.csv'), CSV_HEADER);
+    return run;
+  }
+
+  /**
+   * An interrupted run, to continue from its checkpoint: remove the temp files
+   * of writes that never finished, and make the metrics files hold exactly the
+   * checkpoint's finished epochs. Returns what it repaired, for the log.
+   */
+  static resume(dir: string, metrics: readonly EpochMetrics[]): { run: RunDir; repaired: string[] } {
+    const run = new RunDir(dir);
+    const repaired: string[] = [];
+    for (const f of readdirSync(dir).filter(isTempFile)) {
+      rmSync(join(dir, f), { force: true });
+      repaired.push(`removed ${f}`);
+    }
+    const expect = (name: string, text: string): void => {
+      const file = run.path(name);
+      const found = existsSync(file) ? readFileSync(file, 'utf8') : null;
+      if (found !== text) {
+        writeFileAtomic(file, text);
+        repaired.push(`rewrote ${name} to the checkpoint's ${metrics.length} epochs`);
+      }
+    };
+    expect('metrics.jsonl', metrics.map(jsonLine).join(''));
+    expect('metrics.csv', CSV_HEADER + metrics.map(csvLine).join(''));
+    return { run, repaired };
   }
 
   path(name: string): string {
@@ -44,16 +102,32 @@ export class RunDir {
     this.writeJson('config.json', config);
   }
 
-  /** Add an epoch and rewrite both metrics files whole (atomically: a reader never sees half a line). */
+  /** Append an epoch's row to metrics.jsonl and metrics.csv (fsynced; the checkpoint written after it covers it). */
   addEpoch(m: EpochMetrics): void {
-    this.rows.push(m);
-    writeFileAtomic(this.path('metrics.jsonl'), this.rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
-    const cols = Object.keys(m) as Array<keyof EpochMetrics>;
-    const csv = [cols.join(','), ...this.rows.map((r) => cols.map((c) => (r[c] === null ? '' : String(r[c]))).join(','))];
-    writeFileAtomic(this.path('metrics.csv'), `${csv.join('\n')}\n`);
+    this.append('metrics.jsonl', jsonLine(m));
+    this.append('metrics.csv', csvLine(m));
   }
 
   writeWeights(name: string, model: Mlp, config: Config, params?: Float32Array | Float64Array): void {
     saveWeights(this.path(name), model, config, params);
+  }
+
+  writeCheckpoint(trainer: Trainer, config: Config): void {
+    saveCheckpoint(this.path(CHECKPOINT_FILE), trainer, config);
+  }
+
+  private append(name: string, text: string): void {
+    const file = this.path(name);
+    let fd = -1;
+    try {
+      fd = openSync(file, 'a');
+      const bytes = Buffer.from(text, 'utf8');
+      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+      fsyncSync(fd);
+    } catch (err) {
+      throw new OutputError(file, `cannot append: ${(err as Error).message}`);
+    } finally {
+      if (fd >= 0) closeSync(fd);
+    }
   }
 }

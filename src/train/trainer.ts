@@ -11,7 +11,7 @@ import { argmax, Evaluator } from '../eval/evaluate.js';
 import { Pass, type Mlp } from '../model/mlp.js';
 import { oneHot, type OutputBatch } from '../objective/batch.js';
 import { Objective } from '../objective/objective.js';
-import { Rng, STREAM_SHUFFLE } from '../rng.js';
+import { Rng, STREAM_SHUFFLE, type RngState } from '../rng.js';
 import { lrAt, Sgd, warmupFactor } from './optimizer.js';
 
 const YIELD_MS = 50;
@@ -43,6 +43,32 @@ export interface TrainResult {
   best: { epoch: number; val_accuracy: number; params: Float32Array } | null;
 }
 
+/** Running sums of the unfinished epoch (what its metrics are made of). */
+export interface EpochSums {
+  data: number;
+  discriminative: number;
+  l2: number;
+  trSw: number;
+  trSb: number;
+  seen: number;
+  correct: number;
+  batches: number;
+  seconds: number; // training time spent in the epoch so far
+}
+
+/**
+ * Everything besides the parameters and the velocity that a resumed run needs
+ * to continue as if it had never stopped. JSON-serializable.
+ */
+export interface TrainState {
+  epochsDone: number; // finished epochs
+  batchesDone: number; // finished batches of epoch epochsDone + 1 (0 at an epoch boundary)
+  rng: RngState; // shuffle RNG at the start of epoch epochsDone + 1, before its shuffle
+  sums: EpochSums; // of the batches done in epoch epochsDone + 1
+  best: { epoch: number; val_accuracy: number } | null;
+  metrics: EpochMetrics[]; // of the finished epochs
+}
+
 export interface TrainHooks {
   onEpochStart?(epoch: number, batches: number, lr: number): void;
   /** After each batch, with the running mean loss per sample of the epoch. */
@@ -50,26 +76,35 @@ export interface TrainHooks {
   onEpochEnd?(m: EpochMetrics, model: Mlp): void;
   /** A new best validation accuracy; `params` is the saved copy. */
   onBest?(epoch: number, params: Float32Array): void;
+  /**
+   * A consistent point to save (trainer.state(), the parameters, the velocity):
+   * after onEpochEnd, every `training.checkpoint_every` batches, and when
+   * shouldStop ends the run.
+   */
+  onCheckpoint?(state: TrainState): void;
   /** Polled after every batch: true stops the run there (Ctrl-C). */
   shouldStop?(): boolean;
 }
 
+const zeroSums = (): EpochSums => ({ data: 0, discriminative: 0, l2: 0, trSw: 0, trSb: 0, seen: 0, correct: 0, batches: 0, seconds: 0 });
+
 export class Trainer {
   readonly cfg: Config;
   readonly model: Mlp;
+  readonly optimizer: Sgd;
+  /** Copy of the parameters of the best validation epoch (with a validation split). */
+  readonly bestParams: Float32Array | null;
   private readonly batcher: Batcher;
   private readonly pass: Pass;
   private readonly objective: Objective;
-  private readonly optimizer: Sgd;
   private readonly shuffleRng: Rng;
   private readonly D: Float32Array; // one-hot targets of a batch
   private readonly validator: Evaluator | null;
-  private readonly train: Dataset;
+  private st: TrainState;
 
   constructor(cfg: Config, model: Mlp, train: Dataset, validation: Dataset | null) {
     this.cfg = cfg;
     this.model = model;
-    this.train = train;
     const t = cfg.training;
     const size = t.batch_size === 'full' ? train.n : t.batch_size;
     this.batcher = new Batcher(train, size);
@@ -82,6 +117,8 @@ export class Trainer {
     this.shuffleRng = new Rng(cfg.model.seed, STREAM_SHUFFLE);
     this.D = new Float32Array(this.batcher.size * model.outputs);
     this.validator = validation && validation.n > 0 ? new Evaluator(model, validation, cfg.loss, 1000, t.kernel) : null;
+    this.bestParams = this.validator ? new Float32Array(model.params.length) : null;
+    this.st = { epochsDone: 0, batchesDone: 0, rng: this.shuffleRng.state(), sums: zeroSums(), best: null, metrics: [] };
   }
 
   get batchSize(): number {
@@ -92,34 +129,46 @@ export class Trainer {
     return this.batcher.count;
   }
 
+  /** The state to save with model.params and optimizer.velocity (live objects: serialize before training on). */
+  state(): TrainState {
+    return this.st;
+  }
+
+  /**
+   * Continue from a saved state; the caller has restored model.params,
+   * optimizer.velocity and bestParams. The next run() picks up at the batch
+   * after the last one done, with the same shuffle, lr and warm-up step.
+   */
+  restore(state: TrainState): void {
+    if (state.batchesDone > this.batcher.count) {
+      throw new RangeError(`saved position batch ${state.batchesDone} is beyond the ${this.batcher.count} batches of an epoch`);
+    }
+    this.st = structuredClone(state);
+  }
+
   async run(hooks: TrainHooks = {}): Promise<TrainResult> {
-    const { cfg, model, batcher, pass, objective, optimizer, D } = this;
+    const { cfg, model, batcher, pass, objective, optimizer, D, st } = this;
     const t = cfg.training;
     const O = model.outputs;
-    const metrics: EpochMetrics[] = [];
     // The batch as the objective sees it: the same buffers every step, only n changes.
     const b: OutputBatch = { n: 0, O, Y: pass.Y, Z: pass.logits, D, labels: batcher.labels };
-    const bestParams = this.validator ? new Float32Array(model.params.length) : null;
-    let best: TrainResult['best'] = null;
+    const every = t.checkpoint_every;
     let stopped: StopReason = 'completed';
 
-    for (let e = 0; e < t.epochs && stopped === 'completed'; e++) {
+    while (st.epochsDone < t.epochs && stopped === 'completed') {
+      const e = st.epochsDone; // 0-based index of this epoch
       const epoch = e + 1;
       const lr = lrAt(t.lr, t.lr_schedule, e, t.epochs);
+      // The order of an epoch depends only on the RNG state at its start, which
+      // the state keeps: a run resumed mid-epoch redraws the same order.
+      this.shuffleRng.setState(st.rng);
       if (t.shuffle && batcher.count > 1) batcher.shuffle(this.shuffleRng);
       hooks.onEpochStart?.(epoch, batcher.count, lr);
 
-      const start = performance.now();
+      const sums = st.sums;
+      let start = performance.now();
       let lastYield = start;
-      let sumData = 0;
-      let sumDisc = 0;
-      let sumL2 = 0;
-      let sumSw = 0;
-      let sumSb = 0;
-      let seen = 0;
-      let correct = 0;
-      let batches = 0;
-      for (let k = 0; k < batcher.count; k++) {
+      for (let k = st.batchesDone; k < batcher.count; k++) {
         const n = batcher.load(k);
         const X = batcher.X;
         const Y = pass.forward(X, n);
@@ -132,30 +181,42 @@ export class Trainer {
               `(the learning rate ${lr} is likely too large)`,
           );
         }
-        for (let i = 0; i < n; i++) if (argmax(Y, i * O, O) === batcher.labels[i]) correct++;
+        for (let i = 0; i < n; i++) if (argmax(Y, i * O, O) === batcher.labels[i]) sums.correct++;
         objective.backward(pass, X, b);
         optimizer.step(model.params, pass.grads, lr * warmupFactor(t.lr_schedule.warmup_steps, e * batcher.count + k), n);
 
-        sumData += v.data;
-        sumDisc += v.discriminative;
-        sumL2 += v.l2;
-        sumSw += v.trSw ?? 0;
-        sumSb += v.trSb ?? 0;
-        seen += n;
-        batches++;
-        hooks.onBatch?.(epoch, k + 1, batcher.count, (sumData + sumDisc + sumL2) / seen);
+        sums.data += v.data;
+        sums.discriminative += v.discriminative;
+        sums.l2 += v.l2;
+        sums.trSw += v.trSw ?? 0;
+        sums.trSb += v.trSb ?? 0;
+        sums.seen += n;
+        sums.batches++;
+        st.batchesDone = k + 1;
+        hooks.onBatch?.(epoch, k + 1, batcher.count, (sums.data + sums.discriminative + sums.l2) / sums.seen);
+
+        const stop = hooks.shouldStop?.() === true;
+        const last = k + 1 === batcher.count;
+        if ((every > 0 && st.batchesDone % every === 0 && !last) || stop) {
+          const now = performance.now();
+          sums.seconds += (now - start) / 1000;
+          start = now;
+          if (!stop) this.checkFinite(epoch, k + 1, lr);
+          hooks.onCheckpoint?.(st);
+        }
+        if (stop) {
+          stopped = 'interrupted';
+          break;
+        }
         // Let signal handlers and the progress bar's timer run now and then.
         if (performance.now() - lastYield > YIELD_MS) {
           await yieldToEventLoop();
           lastYield = performance.now();
         }
-        if (hooks.shouldStop?.()) {
-          stopped = 'interrupted';
-          break;
-        }
       }
       if (stopped === 'interrupted') break;
-      const seconds = (performance.now() - start) / 1000;
+      sums.seconds += (performance.now() - start) / 1000;
+      this.checkFinite(epoch, batcher.count, lr);
 
       const evalStart = performance.now();
       const val = this.validator?.run() ?? null;
@@ -165,32 +226,51 @@ export class Trainer {
       const m: EpochMetrics = {
         epoch,
         lr,
-        loss: (sumData + sumDisc + sumL2) / seen,
-        loss_data: sumData / seen,
-        loss_discriminative: sumDisc / seen,
-        loss_l2: sumL2 / seen,
-        tr_sw: disc ? sumSw / batches : null,
-        tr_sb: disc ? sumSb / batches : null,
-        train_accuracy: correct / seen,
+        loss: (sums.data + sums.discriminative + sums.l2) / sums.seen,
+        loss_data: sums.data / sums.seen,
+        loss_discriminative: sums.discriminative / sums.seen,
+        loss_l2: sums.l2 / sums.seen,
+        tr_sw: disc ? sums.trSw / sums.batches : null,
+        tr_sb: disc ? sums.trSb / sums.batches : null,
+        train_accuracy: sums.correct / sums.seen,
         val_loss: val ? val.loss : null,
         val_accuracy: val ? val.accuracy : null,
-        seconds,
+        seconds: sums.seconds,
         eval_seconds: evalSeconds,
-        gflops: (model.trainFlopsPerSample() * seen) / seconds / 1e9,
+        gflops: (model.trainFlopsPerSample() * sums.seen) / sums.seconds / 1e9,
       };
-      metrics.push(m);
+      st.metrics.push(m);
+      st.epochsDone = epoch;
+      st.batchesDone = 0;
+      st.rng = this.shuffleRng.state();
+      st.sums = zeroSums();
 
-      if (val && bestParams) {
-        if (best === null || val.accuracy > best.val_accuracy) {
-          bestParams.set(model.params);
-          best = { epoch, val_accuracy: val.accuracy, params: bestParams };
-          hooks.onBest?.(epoch, bestParams);
-        } else if (t.early_stopping.patience > 0 && epoch - best.epoch >= t.early_stopping.patience) {
+      if (val && this.bestParams) {
+        if (st.best === null || val.accuracy > st.best.val_accuracy) {
+          this.bestParams.set(model.params);
+          st.best = { epoch, val_accuracy: val.accuracy };
+          hooks.onBest?.(epoch, this.bestParams);
+        } else if (t.early_stopping.patience > 0 && epoch - st.best.epoch >= t.early_stopping.patience) {
           stopped = 'early_stopping';
         }
       }
       hooks.onEpochEnd?.(m, model);
+      hooks.onCheckpoint?.(st);
     }
-    return { metrics, stopped, best };
+    const best = st.best && this.bestParams ? { ...st.best, params: this.bestParams } : null;
+    return { metrics: st.metrics, stopped, best };
+  }
+
+  /** Weights that overflowed (a loss can stay finite while they do) end the run before anything saves them. */
+  private checkFinite(epoch: number, batch: number, lr: number): void {
+    const p = this.model.params;
+    for (let i = 0; i < p.length; i++) {
+      if (!Number.isFinite(p[i])) {
+        throw new DivergenceError(
+          `training diverged at epoch ${epoch}, batch ${batch}: a weight is ${p[i]} ` +
+            `(the learning rate ${lr} is likely too large)`,
+        );
+      }
+    }
   }
 }

@@ -39,7 +39,7 @@ describe('Ctrl-C', () => {
     const r = await trainAndSignal([...SMALL, '--set', 'training.epochs=500', '--out', out], /^epoch\s+2\/500 /m, 'SIGINT');
     expect(r.code).toBe(130);
     expect(r.stderr).toMatch(/SIGINT: stopping after this batch/);
-    const m = /interrupted during epoch (\d+); .*model\.safetensors holds the weights after epoch (\d+)/.exec(r.stderr);
+    const m = /interrupted at epoch (\d+), batch \d+\/\d+; checkpoint saved in .*, .*model\.safetensors holds the weights after epoch (\d+)/.exec(r.stderr);
     expect(m, r.stderr).not.toBeNull();
     const finished = Number(m![2]);
     expect(finished).toBeGreaterThanOrEqual(2);

@@ -195,7 +195,7 @@ describe('loadConfig: file -> exact error', () => {
     [
       'far-nested.yaml',
       'training:\n  warmup: 5\n',
-      'FILE: training.warmup: unknown key (allowed: epochs, batch_size, lr, momentum, lr_schedule, early_stopping, shuffle, kernel, threads)',
+      'FILE: training.warmup: unknown key (allowed: epochs, checkpoint_every, batch_size, lr, momentum, lr_schedule, early_stopping, shuffle, kernel, threads)',
     ],
     ['proto.yaml', '__proto__:\n  lr: 1\n', 'FILE: __proto__: unknown key (allowed: data, model, loss, regularization, training, output)'],
   ])('%s', (name, text, expected) => {

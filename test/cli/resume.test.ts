@@ -1,0 +1,204 @@
+// Exact resume: a run stopped by Ctrl-C at a random batch, killed with -9
+// between epochs, or killed in the middle of writing its checkpoint, then
+// continued with --resume, ends with the weights of a run never stopped,
+// byte for byte, and with the same metrics rows.
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCheckpoint } from '../../src/output/checkpoint.js';
+import { cli, ROOT, tempDir } from '../helpers/cli.js';
+
+const dir = tempDir('mlp-resume-');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const EPOCHS = 6;
+// About 0.15 s an epoch; a validation split so that best.safetensors and the best-epoch state are covered too.
+const SMALL = [
+  '--set', 'data.limit=4000', '--set', 'data.validation=500', '--set', 'model.layers=[784,32,10]',
+  '--set', 'training.batch_size=10', '--set', `training.epochs=${EPOCHS}`,
+];
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+}
+
+/** Run mlp-train; `onStderr` sees the stderr so far after each chunk and may kill the child. */
+function train(args: string[], env: Record<string, string> = {}, onStderr?: (text: string, kill: (s: NodeJS.Signals) => void) => void): Promise<Exit> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'mlp-train.js'), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1', ...env },
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      stderr += chunk;
+      onStderr?.(stderr, (s) => child.kill(s));
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stderr }));
+  });
+}
+
+/** The tensor bytes of a safetensors file (the header holds the config, whose output.dir differs between runs). */
+function tensorBytes(file: string): Buffer {
+  const buf = readFileSync(file);
+  return buf.subarray(8 + Number(buf.readBigUInt64LE(0)));
+}
+
+/** metrics.csv without the timing columns (seconds, eval_seconds, gflops), which no two runs share. */
+function metricsWithoutTimes(run: string): string[] {
+  return readFileSync(join(run, 'metrics.csv'), 'utf8').trim().split('\n').map((l) => l.split(',').slice(0, 11).join(','));
+}
+
+function expectSameRun(run: string, reference: string): void {
+  expect(tensorBytes(join(run, 'model.safetensors')).equals(tensorBytes(join(reference, 'model.safetensors'))), 'model.safetensors').toBe(true);
+  expect(tensorBytes(join(run, 'best.safetensors')).equals(tensorBytes(join(reference, 'best.safetensors'))), 'best.safetensors').toBe(true);
+  expect(metricsWithoutTimes(run)).toEqual(metricsWithoutTimes(reference));
+  expect(readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(EPOCHS);
+  expect(readdirSync(run).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  const a = JSON.parse(readFileSync(join(run, 'summary.json'), 'utf8'));
+  const b = JSON.parse(readFileSync(join(reference, 'summary.json'), 'utf8'));
+  expect(a.test_accuracy).toBe(b.test_accuracy);
+  expect(a.best).toEqual(b.best);
+}
+
+let reference: string;
+beforeAll(async () => {
+  reference = join(dir, 'reference');
+  const r = await train([...SMALL, '--out', reference]);
+  expect(r.code, r.stderr).toBe(0);
+});
+
+describe('mlp-train --resume', () => {
+  it('after Ctrl-C at a random batch: exit 130, a hint, then the same weights as an uninterrupted run', async () => {
+    const run = join(dir, 'sigint');
+    const delay = 50 + Math.floor(Math.random() * 500); // after the first epoch line: somewhere in epochs 2-5
+    let sent = false;
+    const r = await train([...SMALL, '--out', run], {}, (text, kill) => {
+      if (!sent && /epoch 1\/6/.test(text)) {
+        sent = true;
+        setTimeout(() => kill('SIGINT'), delay);
+      }
+    });
+    // The interrupt is reported with where it stopped and how to go on.
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toMatch(/interrupted at epoch \d+, batch \d+\/350; checkpoint saved in .*checkpoint\.safetensors/);
+    expect(r.stderr).toContain(`resume with: mlp-train --resume ${run}`);
+    expect(existsSync(join(run, 'summary.json'))).toBe(false);
+    const resumed = await train(['--resume', run, '--quiet']);
+    expect(resumed.code, `${resumed.stderr} (interrupted ${delay} ms after epoch 1)`).toBe(0);
+    expectSameRun(run, reference);
+  });
+
+  it('after kill -9 right after an epoch line (checkpoint maybe not yet written): metrics repaired, same weights', async () => {
+    const run = join(dir, 'sigkill');
+    let sent = false;
+    const r = await train([...SMALL, '--out', run], {}, (text, kill) => {
+      if (!sent && /epoch 3\/6/.test(text)) {
+        sent = true;
+        kill('SIGKILL');
+      }
+    });
+    expect(r.signal).toBe('SIGKILL');
+    const resumed = await train(['--resume', run]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/resuming {2}after epoch [23]\b/);
+    expectSameRun(run, reference);
+  });
+
+  it('after kill -9 in the middle of writing the 3rd checkpoint (temp file written, not renamed): same weights', async () => {
+    const run = join(dir, 'torn');
+    const r = await train([...SMALL, '--out', run], { MLP_MNIST_KILL_BEFORE_RENAME: 'checkpoint.safetensors:3' });
+    expect(r.signal).toBe('SIGKILL');
+    expect(readdirSync(run).some((f) => f.startsWith('checkpoint.safetensors.tmp-'))).toBe(true);
+    expect(loadCheckpoint(join(run, 'checkpoint.safetensors')).state.epochsDone).toBe(2); // the last good one
+    const resumed = await train(['--resume', run]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/removed checkpoint\.safetensors\.tmp-/);
+    expect(resumed.stderr).toMatch(/rewrote metrics\.jsonl to the checkpoint's 2 epochs/);
+    expectSameRun(run, reference);
+  });
+
+  it('mid-epoch checkpoints (training.checkpoint_every) survive kill -9 at a random moment', async () => {
+    const ref = join(dir, 'every-ref');
+    const every = ['--set', 'training.checkpoint_every=25'];
+    expect((await train([...SMALL, ...every, '--out', ref])).code).toBe(0);
+    const run = join(dir, 'every');
+    const delay = Math.floor(Math.random() * 600);
+    let sent = false;
+    const r = await train([...SMALL, ...every, '--out', run], {}, (text, kill) => {
+      if (!sent && /epoch 1\/6/.test(text)) {
+        sent = true;
+        setTimeout(() => kill('SIGKILL'), delay);
+      }
+    });
+    expect(r.signal, `finished before the kill at +${delay} ms`).toBe('SIGKILL');
+    const resumed = await train(['--resume', run]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expectSameRun(run, ref);
+  });
+
+  it('more epochs on resume continue the run exactly as a longer run would', async () => {
+    const short = join(dir, 'short');
+    expect((await train([...SMALL, '--set', 'training.epochs=3', '--out', short])).code).toBe(0);
+    const resumed = await train(['--resume', short, '--set', `training.epochs=${EPOCHS}`]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expectSameRun(short, reference);
+  });
+
+  it('refuses a changed config, naming the keys', () => {
+    const r = cli('mlp-train', ['--resume', reference, '--set', 'training.lr=1', '--set', 'model.seed=7']);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toBe(
+      `error: --set: cannot resume ${reference} with a changed config: model.seed 1 -> 7, training.lr 2 -> 1 (only training.epochs and output.* may change)`,
+    );
+  });
+
+  it('a folder without a checkpoint cannot be resumed', () => {
+    const r = cli('mlp-train', ['--resume', dir]);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toBe(`error: ${dir}: no checkpoint.safetensors to resume from`);
+  });
+});
+
+describe('an existing run folder', () => {
+  it('is not overwritten without --force, and is with it', async () => {
+    const r = cli('mlp-train', [...SMALL, '--set', 'training.epochs=1', '--out', reference]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/already holds a run \(.*\); resume it with --resume, overwrite it with --force, or choose another --out/);
+    expect(readFileSync(join(reference, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(EPOCHS); // untouched
+
+    const copy = join(dir, 'forced');
+    expect((await train([...SMALL, '--set', 'training.epochs=1', '--out', copy])).code).toBe(0);
+    const forced = await train([...SMALL, '--set', 'training.epochs=2', '--out', copy, '--force']);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(readFileSync(join(copy, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
+  });
+});
+
+describe('divergence with checkpoints', () => {
+  it('stops at the bad batch, keeps the last good checkpoint, and a resume meets the same divergence', async () => {
+    const run = join(dir, 'diverge');
+    // relu + softmax overflow to NaN at a huge lr (sigmoid/mse would only saturate); a checkpoint after every batch.
+    const args = [
+      '--set', 'data.limit=500', '--set', 'model.layers=[784,16,10]', '--set', 'training.batch_size=10',
+      '--set', 'model.hidden=relu', '--set', 'model.output=softmax', '--set', 'loss=cross_entropy',
+      '--set', 'training.lr=1e30', '--set', 'training.lr_schedule.warmup_steps=0', '--set', 'training.checkpoint_every=1',
+    ];
+    const r = await train([...args, '--out', run]);
+    expect(r.code).toBe(1);
+    const m = /error: training diverged at epoch 1, batch (\d+): the loss is NaN \(the learning rate 1e\+30 is likely too large\)\n$/.exec(r.stderr);
+    expect(m, r.stderr).not.toBeNull();
+    const batch = Number(m![1]);
+    const ck = loadCheckpoint(join(run, 'checkpoint.safetensors'));
+    expect(ck.state.batchesDone).toBe(batch - 1);
+    expect(ck.params.every(Number.isFinite)).toBe(true);
+    const again = await train(['--resume', run]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`training diverged at epoch 1, batch ${batch}: the loss is NaN`);
+  });
+});
