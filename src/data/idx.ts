@@ -16,7 +16,14 @@ export interface IdxU8 {
 }
 
 /** Largest decompressed .gz we accept: MNIST's biggest file is 47 MB. */
-export const MAX_GUNZIP_BYTES = 256 * 1024 * 1024;
+/** The largest IDX file read: room for EMNIST ByClass (547 MB); MNIST's largest is 47 MB. */
+export const MAX_IDX_BYTES = 1024 ** 3;
+/**
+ * The most a .gz file may inflate to. Lower than MAX_IDX_BYTES because the
+ * inflated size is only known by inflating: this caps the memory a gzip bomb
+ * can take (decompress larger files first).
+ */
+export const MAX_GUNZIP_BYTES = 256 * 1024 ** 2;
 const MAX_DIMS = 4;
 
 const TYPE_NAMES: Record<number, string> = {
@@ -65,7 +72,7 @@ export function parseIdx(buf: Uint8Array, file: string): IdxU8 {
 
 /** Read an IDX file; gunzip it when its bytes start with the gzip magic 1f 8b. */
 export function readIdx(file: string): IdxU8 {
-  let buf = readInputFile(file, 'an IDX file', (f, problem) => new DataFileError(f, problem));
+  let buf = readInputFile(file, 'an IDX file', MAX_IDX_BYTES, (f, problem) => new DataFileError(f, problem));
   if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
     try {
       buf = gunzipSync(buf, { maxOutputLength: MAX_GUNZIP_BYTES });
@@ -73,7 +80,7 @@ export function readIdx(file: string): IdxU8 {
       const e = err as NodeJS.ErrnoException;
       const problem =
         e.code === 'ERR_BUFFER_TOO_LARGE'
-          ? `gzip data inflates beyond ${MAX_GUNZIP_BYTES} bytes, the largest IDX file accepted`
+          ? `gzip data inflates beyond ${MAX_GUNZIP_BYTES} bytes, the limit for .gz input (decompress larger files first)`
           : `corrupt or truncated gzip data (${e.message})`;
       throw new DataFileError(file, problem);
     }

@@ -25,6 +25,9 @@ export interface Safetensors {
 /** Headers larger than this are refused (ours are under 2 KB; the reference implementation caps at 100 MB too). */
 export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
+/** Files larger than this are refused before they are read (a 784-300-10 model is 0.95 MB). */
+export const MAX_FILE_BYTES = 2 * 1024 ** 3 - 1;
+
 const DTYPE_BYTES: Record<string, number> = { F32: 4, F64: 8, F16: 2, BF16: 2 };
 
 /** A view of `data` as anything with a shape; F32 is the only dtype we write. */
@@ -172,7 +175,7 @@ function halfToFloat(h: number): number {
 }
 
 export function readSafetensors(file: string): Safetensors {
-  const buf = readInputFile(file, 'a safetensors file', (f, problem) => new WeightsFileError(f, problem));
+  const buf = readInputFile(file, 'a safetensors file', MAX_FILE_BYTES, (f, problem) => new WeightsFileError(f, problem));
   return decodeSafetensors(buf, file);
 }
 
