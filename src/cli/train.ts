@@ -1,5 +1,5 @@
 // mlp-train: config -> data -> model -> trainer -> run folder.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { stringify as toYaml } from 'yaml';
@@ -74,13 +74,17 @@ export async function trainMain(argv: string[]): Promise<number> {
   const trainer = new Trainer(config, model, train, data.validation);
   let run: RunDir;
   if (checkpoint) {
-    restoreCheckpoint(checkpoint.file, checkpoint.ck, trainer);
-    const resumed = RunDir.resume(checkpoint.dir, checkpoint.ck.state.metrics);
+    if (checkpoint.ck) restoreCheckpoint(checkpoint.file, checkpoint.ck, trainer);
+    const resumed = RunDir.resume(checkpoint.dir, checkpoint.ck?.state.metrics ?? []);
     run = resumed.run;
     run.writeConfig(config);
     printStartup(log, config, opts.config, model, trainer, { train: train.n, validation: data.validation?.n ?? 0, test: test.n }, run.dir);
-    const st = checkpoint.ck.state;
-    log.info(`resuming  after epoch ${st.epochsDone}${st.batchesDone > 0 ? `, batch ${st.batchesDone}/${trainer.batchesPerEpoch} of epoch ${st.epochsDone + 1}` : ''}`);
+    const st = trainer.state();
+    log.info(
+      checkpoint.ck
+        ? `resuming  after epoch ${st.epochsDone}${st.batchesDone > 0 ? `, batch ${st.batchesDone}/${trainer.batchesPerEpoch} of epoch ${st.epochsDone + 1}` : ''}`
+        : `resuming  from the start: the run stopped before its first checkpoint`,
+    );
     for (const r of resumed.repaired) log.warn(`${run.dir}: ${r}`);
   } else {
     run = RunDir.create(config.output.dir ?? defaultRunDir(), opts.force === true);
@@ -219,22 +223,38 @@ function printStartup(
 
 interface OpenCheckpoint {
   dir: string;
-  file: string;
-  ck: Checkpoint;
+  file: string; // the checkpoint, or config.json for a run stopped before its first checkpoint
+  storedConfig: unknown;
+  ck: Checkpoint | null;
 }
 
+/**
+ * What a run folder holds to resume from: its checkpoint or, if it was killed
+ * before the first one was written, its config.json (the run starts over).
+ */
 function openCheckpoint(dir: string): OpenCheckpoint {
   const file = join(dir, CHECKPOINT_FILE);
-  if (!existsSync(file)) throw new UserError(`${dir}: no ${CHECKPOINT_FILE} to resume from`);
-  return { dir, file, ck: loadCheckpoint(file) };
+  if (existsSync(file)) {
+    const ck = loadCheckpoint(file);
+    return { dir, file, storedConfig: ck.config, ck };
+  }
+  const configFile = join(dir, 'config.json');
+  if (!existsSync(configFile)) throw new UserError(`${dir}: no ${CHECKPOINT_FILE} or config.json to resume from`);
+  let storedConfig: unknown;
+  try {
+    storedConfig = JSON.parse(readFileSync(configFile, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(configFile, '', `cannot read the run's config: ${(err as Error).message}`);
+  }
+  return { dir, file: configFile, storedConfig, ck: null };
 }
 
 /**
  * The config of a resumed run: the checkpoint's, with --config/--set applied
  * on top; refused if anything but training.epochs or output.* changed.
  */
-function resumeConfig({ dir, file, ck }: OpenCheckpoint, opts: TrainOptions): Config {
-  const stored = parseConfig(ck.config, `${file} (stored config)`);
+function resumeConfig({ dir, file, storedConfig, ck }: OpenCheckpoint, opts: TrainOptions): Config {
+  const stored = parseConfig(storedConfig, `${file} (stored config)`);
   const config = opts.config !== undefined ? loadConfig(opts.config, opts.set) : loadConfig(undefined, opts.set, stored);
   config.output.dir = dir;
   const changed = configDiff(config, stored).filter((d) => !RESUMABLE_CHANGES.test(d.key));
@@ -242,7 +262,7 @@ function resumeConfig({ dir, file, ck }: OpenCheckpoint, opts: TrainOptions): Co
     const list = changed.map((d) => `${d.key} ${JSON.stringify(d.default)} -> ${JSON.stringify(d.value)}`).join(', ');
     throw new ConfigError(opts.config ?? '--set', '', `cannot resume ${dir} with a changed config: ${list} (only training.epochs and output.* may change)`);
   }
-  if (ck.state.epochsDone > config.training.epochs) {
+  if (ck && ck.state.epochsDone > config.training.epochs) {
     throw new ConfigError(opts.config ?? '--set', 'training.epochs', `${config.training.epochs} is fewer than the ${ck.state.epochsDone} epochs ${dir} has done`);
   }
   return config;

@@ -67,16 +67,22 @@ function expectSameRun(run: string, reference: string): void {
 }
 
 let reference: string;
+let epochMs: number; // wall time of one epoch of the reference run, to aim random signals inside the run
 beforeAll(async () => {
   reference = join(dir, 'reference');
   const r = await train([...SMALL, '--out', reference]);
   expect(r.code, r.stderr).toBe(0);
+  const rows = readFileSync(join(reference, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  epochMs = (1000 * rows.reduce((s: number, m: { seconds: number; eval_seconds: number }) => s + m.seconds + m.eval_seconds, 0)) / rows.length;
 });
+
+/** A random moment within epochs 2 to 4 of 6, counted from the line that ends epoch 1. */
+const randomDelay = (): number => Math.floor(Math.random() * 3 * epochMs);
 
 describe('mlp-train --resume', () => {
   it('after Ctrl-C at a random batch: exit 130, a hint, then the same weights as an uninterrupted run', async () => {
     const run = join(dir, 'sigint');
-    const delay = 50 + Math.floor(Math.random() * 500); // after the first epoch line: somewhere in epochs 2-5
+    const delay = randomDelay();
     let sent = false;
     const r = await train([...SMALL, '--out', run], {}, (text, kill) => {
       if (!sent && /epoch 1\/6/.test(text)) {
@@ -123,12 +129,47 @@ describe('mlp-train --resume', () => {
     expectSameRun(run, reference);
   });
 
+  it('after kill -9 before the first checkpoint: the run starts over from its config.json, same weights', async () => {
+    const run = join(dir, 'early');
+    let sent = false;
+    const r = await train([...SMALL, '--out', run], {}, (text, kill) => {
+      if (!sent && /run folder /.test(text)) {
+        sent = true;
+        kill('SIGKILL');
+      }
+    });
+    expect(r.signal).toBe('SIGKILL');
+    expect(existsSync(join(run, 'checkpoint.safetensors'))).toBe(false);
+    const resumed = await train(['--resume', run]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/resuming {2}from the start: the run stopped before its first checkpoint/);
+    expectSameRun(run, reference);
+  });
+
+  it('a second Ctrl-C quits at once; the last checkpoint stays good and resumes to the same weights', async () => {
+    const run = join(dir, 'twice');
+    let sent = false;
+    const r = await train([...SMALL, '--out', run], {}, (text, kill) => {
+      if (!sent && /epoch 2\/6/.test(text)) {
+        sent = true;
+        kill('SIGINT');
+        setTimeout(() => kill('SIGINT'), 5); // two signals at once would merge into one
+      }
+    });
+    // Killed by the re-raised SIGINT, or (if the first one was already handled and the run saved) exit 130.
+    expect(r.signal === 'SIGINT' || r.code === 130, `code ${r.code}, signal ${r.signal}`).toBe(true);
+    expect(loadCheckpoint(join(run, 'checkpoint.safetensors')).state.epochsDone).toBeGreaterThanOrEqual(1);
+    const resumed = await train(['--resume', run]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expectSameRun(run, reference);
+  });
+
   it('mid-epoch checkpoints (training.checkpoint_every) survive kill -9 at a random moment', async () => {
     const ref = join(dir, 'every-ref');
     const every = ['--set', 'training.checkpoint_every=25'];
     expect((await train([...SMALL, ...every, '--out', ref])).code).toBe(0);
     const run = join(dir, 'every');
-    const delay = Math.floor(Math.random() * 600);
+    const delay = randomDelay();
     let sent = false;
     const r = await train([...SMALL, ...every, '--out', run], {}, (text, kill) => {
       if (!sent && /epoch 1\/6/.test(text)) {
@@ -161,7 +202,7 @@ describe('mlp-train --resume', () => {
   it('a folder without a checkpoint cannot be resumed', () => {
     const r = cli('mlp-train', ['--resume', dir]);
     expect(r.status).toBe(1);
-    expect(r.stderr.trim()).toBe(`error: ${dir}: no checkpoint.safetensors to resume from`);
+    expect(r.stderr.trim()).toBe(`error: ${dir}: no checkpoint.safetensors or config.json to resume from`);
   });
 });
 
