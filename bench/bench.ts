@@ -1,31 +1,38 @@
 // npm run bench [-- --epoch] [--json]
 //
-// 1. Kernels: for the layer shapes of the default network (batch 100,
-//    784 -> 300 -> 10), check every fast kernel against the naive one on the
-//    same inputs, then time forward and backward and report GFLOP/s
+// 1. Kernels: for the products of a 784-800-10 net at batch 128 (and the
+//    first layer of full-batch 784-300-10), check each kernel against the
+//    naive one on the same inputs, then time it: ms per call and GFLOP/s
 //    (median of repeats; FLOPs = 2·N·I·O per product).
-// 2. With --epoch: one training epoch of the default config on all 60,000
-//    images with each kernel, as `mlp-train` runs it (seconds, GFLOP/s).
+// 2. With --epoch, end to end as mlp-train runs it, per kernel:
+//    W1 = one epoch of 784-800-10 (sigmoid, mse, batch 128, 60,000 images),
+//    W2 = the same for 784-300-10, W3 = one full-batch step of 784-300-10;
+//    seconds and effective GFLOP/s by the count 4·784·H + 60·H per sample.
 //
 // The machine is shared: compare variants within one run, and read medians.
 import { Command } from 'commander';
-import { defaultConfig } from '../src/config/schema.js';
+import { defaultConfig, type Config } from '../src/config/schema.js';
 import { loadRunData } from '../src/data/load.js';
-import { KERNELS, type KernelName, type MatmulKernels } from '../src/kernels/matmul.js';
+import { KERNELS, selectKernels, type KernelName, type MatmulKernels } from '../src/kernels/matmul.js';
 import { Mlp } from '../src/model/mlp.js';
 import { Rng } from '../src/rng.js';
 import { Trainer } from '../src/train/trainer.js';
 
-interface Shape {
+interface Case {
   name: string;
   N: number;
   I: number;
   O: number;
+  op: 'forward' | 'backward'; // backward: dW and db, plus dX when withDX
+  withDX: boolean;
+  naive: boolean; // time the naive kernel too (not on the large full-batch product)
 }
 
-const SHAPES: Shape[] = [
-  { name: 'hidden 100x784->300', N: 100, I: 784, O: 300 },
-  { name: 'output 100x300->10', N: 100, I: 300, O: 10 },
+const CASES: Case[] = [
+  { name: 'forward 128x784->800', N: 128, I: 784, O: 800, op: 'forward', withDX: false, naive: true },
+  { name: 'weight grad 784x128x800', N: 128, I: 784, O: 800, op: 'backward', withDX: false, naive: true },
+  { name: 'fwd+bwd 128x800->10', N: 128, I: 800, O: 10, op: 'backward', withDX: true, naive: true },
+  { name: 'full batch 60000x784->300', N: 60000, I: 784, O: 300, op: 'forward', withDX: false, naive: false },
 ];
 
 function random(n: number, rng: Rng): Float32Array {
@@ -34,29 +41,24 @@ function random(n: number, rng: Rng): Float32Array {
   return a;
 }
 
-interface Operands {
-  X: Float32Array; W: Float32Array; b: Float32Array; dZ: Float32Array;
-  Z: Float32Array; dX: Float32Array; dW: Float32Array; db: Float32Array;
-}
-
-function operands({ N, I, O }: Shape, rng: Rng): Operands {
-  return {
-    X: random(N * I, rng), W: random(O * I, rng), b: random(O, rng), dZ: random(N * O, rng),
-    Z: new Float32Array(N * O), dX: new Float32Array(N * I), dW: new Float32Array(O * I), db: new Float32Array(O),
+/** Largest |fast - naive| relative to the largest |naive| entry, over the outputs of the case. */
+function verify(k: MatmulKernels, c: Case, rng: Rng): number {
+  const N = Math.min(c.N, 257); // the kernel code is the same at any N; keep naive quick
+  const { I, O } = c;
+  const X = random(N * I, rng), W = random(O * I, rng), b = random(O, rng), dZ = random(N * O, rng);
+  const run = (m: MatmulKernels): Float32Array[] => {
+    const out = [new Float32Array(N * O), new Float32Array(N * I), new Float32Array(O * I), new Float32Array(O)];
+    m.forward(out[0], X, W, b, N, I, O);
+    m.backward(out[1], out[2], out[3], dZ, X, W, N, I, O);
+    return out;
   };
-}
-
-/** Largest |a - b| over the outputs of kernel k vs naive. */
-function verify(k: MatmulKernels, s: Shape, rng: Rng): number {
-  const a = operands(s, rng);
-  const ref = { Z: new Float32Array(a.Z.length), dX: new Float32Array(a.dX.length), dW: new Float32Array(a.dW.length), db: new Float32Array(a.db.length) };
-  KERNELS.naive.forward(ref.Z, a.X, a.W, a.b, s.N, s.I, s.O);
-  KERNELS.naive.backward(ref.dX, ref.dW, ref.db, a.dZ, a.X, a.W, s.N, s.I, s.O);
-  k.forward(a.Z, a.X, a.W, a.b, s.N, s.I, s.O);
-  k.backward(a.dX, a.dW, a.db, a.dZ, a.X, a.W, s.N, s.I, s.O);
+  const ref = run(KERNELS.naive);
+  const got = run(k);
   let worst = 0;
-  for (const key of ['Z', 'dX', 'dW', 'db'] as const) {
-    for (let i = 0; i < ref[key].length; i++) worst = Math.max(worst, Math.abs(ref[key][i] - a[key][i]));
+  for (let j = 0; j < ref.length; j++) {
+    let scale = 0;
+    for (const v of ref[j]) scale = Math.max(scale, Math.abs(v));
+    for (let i = 0; i < ref[j].length; i++) worst = Math.max(worst, Math.abs(ref[j][i] - got[j][i]) / scale);
   }
   return worst;
 }
@@ -66,80 +68,109 @@ function median(xs: number[]): number {
   return s[s.length >> 1];
 }
 
-/** Median GFLOP/s of `fn`, which does `flops` FLOPs, over `reps` timed batches of calls of ~50 ms. */
-function time(fn: () => void, flops: number, reps = 9): number {
+/** Median ms per call of `fn` over `reps` timed batches of calls (each batch ~100 ms, at least one call). */
+function time(fn: () => void, reps = 7): number {
+  fn(); // warm-up (and tier-up of the wasm code)
   const t0 = performance.now();
-  let calls = 0;
-  while (performance.now() - t0 < 50) { fn(); calls++; } // warm-up, and size a timed batch
-  const rates: number[] = [];
+  fn();
+  const once = performance.now() - t0;
+  const calls = Math.max(1, Math.round(100 / Math.max(once, 1e-3)));
+  const ms: number[] = [];
   for (let r = 0; r < reps; r++) {
     const start = performance.now();
     for (let c = 0; c < calls; c++) fn();
-    const seconds = (performance.now() - start) / 1000;
-    rates.push((flops * calls) / seconds / 1e9);
+    ms.push((performance.now() - start) / calls);
   }
-  return median(rates);
+  return median(ms);
 }
 
-interface KernelRow { kernel: string; shape: string; max_abs_diff: number; forward_gflops: number; backward_gflops: number }
+interface KernelRow { kernel: string; case: string; rel_error: number; ms: number; gflops: number }
 
-function benchKernels(): KernelRow[] {
+function benchKernels(names: KernelName[]): KernelRow[] {
   const rows: KernelRow[] = [];
   const rng = new Rng(7, 0);
-  for (const s of SHAPES) {
-    for (const name of Object.keys(KERNELS) as KernelName[]) {
-      const k = KERNELS[name];
-      const diff = verify(k, s, rng);
-      if (diff !== 0) throw new Error(`${name} kernel disagrees with naive on ${s.name}: max |diff| ${diff}`);
-      const a = operands(s, rng);
-      const flop = 2 * s.N * s.I * s.O;
-      const fwd = time(() => k.forward(a.Z, a.X, a.W, a.b, s.N, s.I, s.O), flop);
-      const bwd = time(() => k.backward(a.dX, a.dW, a.db, a.dZ, a.X, a.W, s.N, s.I, s.O), 2 * flop);
-      rows.push({ kernel: name, shape: s.name, max_abs_diff: diff, forward_gflops: fwd, backward_gflops: bwd });
+  for (const c of CASES) {
+    for (const name of names) {
+      if (name === 'naive' && !c.naive) continue;
+      const sel = selectKernels(name);
+      const k = sel.kernels;
+      const err = verify(k, c, rng);
+      const limit = name === 'blocked' || name === 'naive' ? 0 : 1e-5;
+      if (!(err <= limit)) throw new Error(`${sel.name} disagrees with naive on ${c.name}: relative error ${err} > ${limit}`);
+      const { N, I, O } = c;
+      const X = random(N * I, rng), W = random(O * I, rng), b = random(O, rng), dZ = random(N * O, rng);
+      const Z = new Float32Array(N * O), dX = new Float32Array(N * I), dW = new Float32Array(O * I), db = new Float32Array(O);
+      const flop = c.op === 'forward' ? 2 * N * I * O : 2 * N * I * O * (c.withDX ? 3 : 1);
+      const ms = time(
+        c.op === 'forward'
+          ? () => k.forward(Z, X, W, b, N, I, O)
+          : c.withDX
+            ? () => { k.forward(Z, X, W, b, N, I, O); k.backward(dX, dW, db, dZ, X, W, N, I, O); }
+            : () => k.backward(null, dW, db, dZ, X, W, N, I, O),
+        c.N > 1000 ? 3 : 7,
+      );
+      rows.push({ kernel: sel.name, case: c.name, rel_error: err, ms, gflops: flop / (ms / 1000) / 1e9 });
     }
   }
   return rows;
 }
 
-interface EpochRow { kernel: string; samples: number; seconds: number; gflops: number }
+interface EpochRow { kernel: string; workload: string; seconds: number; gflops: number }
 
-async function benchEpoch(): Promise<EpochRow[]> {
+/** Effective FLOPs per sample of 784-H-10 (forward, weight gradients, hidden delta), as the issue counts them. */
+const effectiveFlops = (H: number): number => 4 * 784 * H + 60 * H;
+
+async function benchEpochs(names: KernelName[]): Promise<EpochRow[]> {
+  const workloads: Array<{ name: string; H: number; batch: number | 'full' }> = [
+    { name: 'W1 784-800-10 batch 128, 1 epoch', H: 800, batch: 128 },
+    { name: 'W2 784-300-10 batch 128, 1 epoch', H: 300, batch: 128 },
+    { name: 'W3 784-300-10 full batch, 1 step', H: 300, batch: 'full' },
+  ];
   const rows: EpochRow[] = [];
-  for (const name of Object.keys(KERNELS) as KernelName[]) {
-    const cfg = defaultConfig();
-    cfg.training.epochs = 1;
-    cfg.training.kernel = name;
-    const data = loadRunData(cfg, 'bench', { train: true, test: false });
-    const model = new Mlp({ layers: cfg.model.layers, hidden: cfg.model.hidden, output: cfg.model.output });
-    model.init(cfg.model.init, cfg.model.seed, cfg.model.output_bias);
-    const result = await new Trainer(cfg, model, data.train, null).run();
-    const m = result.metrics[0];
-    rows.push({ kernel: name, samples: data.train.n, seconds: m.seconds, gflops: m.gflops });
+  for (const w of workloads) {
+    for (const name of names) {
+      if (name === 'naive') continue; // minutes per epoch
+      const cfg: Config = defaultConfig();
+      cfg.model.layers = [784, w.H, 10];
+      cfg.training.epochs = 1;
+      cfg.training.batch_size = w.batch;
+      cfg.training.kernel = name;
+      const data = loadRunData(cfg, 'bench', { train: true, test: false });
+      const model = new Mlp(cfg.model);
+      model.init(cfg.model.init, cfg.model.seed, cfg.model.output_bias);
+      const result = await new Trainer(cfg, model, data.train, null).run();
+      const s = result.metrics[0].seconds;
+      rows.push({ kernel: selectKernels(name).name, workload: w.name, seconds: s, gflops: (effectiveFlops(w.H) * data.train.n) / s / 1e9 });
+    }
   }
   return rows;
 }
 
 async function main(): Promise<void> {
   const opts = new Command('bench')
-    .option('--epoch', 'also time one training epoch of the default config per kernel')
+    .option('--epoch', 'also time whole training epochs (W1, W2, W3) per kernel')
     .option('--json', 'print the results as JSON on stdout')
     .parse(process.argv)
     .opts<{ epoch?: boolean; json?: boolean }>();
 
-  const kernels = benchKernels();
-  const epochs = opts.epoch ? await benchEpoch() : [];
+  const names: KernelName[] = ['naive', 'blocked', 'wasm'];
+  const wasm = selectKernels('wasm');
+  const kernels = benchKernels(names);
+  const epochs = opts.epoch ? await benchEpochs(names) : [];
+  const peakRssMb = process.resourceUsage().maxRSS / 1024;
   if (opts.json) {
-    process.stdout.write(JSON.stringify({ node: process.version, kernels, epochs }, null, 2) + '\n');
+    process.stdout.write(`${JSON.stringify({ node: process.version, wasm: wasm.name, wasm_fallback: wasm.fallback, kernels, epochs, peak_rss_mb: peakRssMb }, null, 2)}\n`);
     return;
   }
-  console.log(`node ${process.version}; every kernel verified equal to naive before timing`);
-  console.log('kernel   shape                  forward GFLOP/s  backward GFLOP/s');
+  console.log(`node ${process.version}; wasm kernels: ${wasm.fallback ?? wasm.name}; every kernel verified against naive before timing`);
+  console.log('kernel      product                       rel. error        ms   GFLOP/s');
   for (const r of kernels) {
-    console.log(`${r.kernel.padEnd(8)} ${r.shape.padEnd(22)} ${r.forward_gflops.toFixed(2).padStart(15)} ${r.backward_gflops.toFixed(2).padStart(17)}`);
+    console.log(`${r.kernel.padEnd(11)} ${r.case.padEnd(28)} ${r.rel_error.toExponential(1).padStart(10)} ${r.ms.toFixed(3).padStart(9)} ${r.gflops.toFixed(1).padStart(9)}`);
   }
   for (const r of epochs) {
-    console.log(`epoch    ${r.kernel.padEnd(8)} ${r.samples} images  ${r.seconds.toFixed(2)} s  ${r.gflops.toFixed(2)} GFLOP/s`);
+    console.log(`${r.kernel.padEnd(11)} ${r.workload.padEnd(36)} ${r.seconds.toFixed(2).padStart(7)} s ${r.gflops.toFixed(1).padStart(7)} GFLOP/s`);
   }
+  console.log(`peak RSS ${peakRssMb.toFixed(0)} MB`);
 }
 
 await main();

@@ -2,6 +2,7 @@
 // per-class precision/recall. Shared by the trainer (validation, final test)
 // and mlp-eval.
 import { Batcher } from '../data/batches.js';
+import type { KernelName } from '../kernels/matmul.js';
 import type { Dataset } from '../data/mnist.js';
 import { oneHot, type OutputBatch } from '../objective/batch.js';
 import { crossEntropy, mse } from '../objective/losses.js';
@@ -47,7 +48,7 @@ export class Evaluator {
   private readonly pass: Pass;
   private readonly D: Float32Array;
 
-  constructor(model: Mlp, ds: Dataset, loss: LossName, chunk = 1000, kernel: 'blocked' | 'naive' = 'blocked') {
+  constructor(model: Mlp, ds: Dataset, loss: LossName, chunk = 1000, kernel: KernelName = 'blocked') {
     this.model = model;
     this.loss = loss;
     this.batcher = new Batcher(ds, chunk);

@@ -21,6 +21,8 @@
 // the same order (ascending i, o or n, starting from the bias or zero), so
 // blocked and naive agree bit for bit, and a test says so.
 
+import { wasmKernels } from './wasm/gemm.js';
+
 export type Vec = Float32Array | Float64Array;
 
 export interface MatmulKernels {
@@ -203,4 +205,39 @@ export const KERNELS = {
   blocked: { forward: matmulForwardBlocked, backward: matmulBackwardBlocked },
 } as const satisfies Record<string, MatmulKernels>;
 
-export type KernelName = keyof typeof KERNELS;
+/** What `training.kernel` may name: the two TypeScript kernels, or WebAssembly SIMD (src/kernels/wasm/). */
+export type KernelName = keyof typeof KERNELS | 'wasm';
+
+export interface SelectedKernels {
+  kernels: MatmulKernels;
+  /** What runs: naive, blocked, wasm-fma (relaxed SIMD) or wasm-simd (SIMD128). */
+  name: string;
+  /** Set when 'wasm' was asked for and could not load: why, and that blocked runs instead. */
+  fallback: string | null;
+}
+
+/**
+ * The kernels for a name. 'wasm' runs float32 operands in WebAssembly and
+ * hands float64 ones (mlp-grad, gradient tests) to the blocked kernel; if the
+ * module cannot load, blocked runs and `fallback` says why.
+ */
+export function selectKernels(name: KernelName): SelectedKernels {
+  if (name !== 'wasm') return { kernels: KERNELS[name], name, fallback: null };
+  const { kernels: wasm, reason } = wasmKernels();
+  if (!wasm) return { kernels: KERNELS.blocked, name: 'blocked', fallback: `WebAssembly kernels unavailable (${reason}); using blocked` };
+  const blocked = KERNELS.blocked;
+  return {
+    name: `wasm-${wasm.variant}`,
+    fallback: null,
+    kernels: {
+      forward(Z, X, W, b, N, I, O) {
+        if (Z instanceof Float32Array && X instanceof Float32Array && W instanceof Float32Array) wasm.forward(Z, X, W, b, N, I, O);
+        else blocked.forward(Z, X, W, b, N, I, O);
+      },
+      backward(dX, dW, db, dZ, X, W, N, I, O) {
+        if (dW instanceof Float32Array && dZ instanceof Float32Array && X instanceof Float32Array) wasm.backward(dX, dW, db, dZ, X, W, N, I, O);
+        else blocked.backward(dX, dW, db, dZ, X, W, N, I, O);
+      },
+    },
+  };
+}

@@ -13,7 +13,7 @@
 // (PyTorch's nn.Linear layout). `grads` and the optimizer's velocity share that
 // layout, so an update or a checkpoint is one loop or one write.
 import { ACTIVATIONS, type ActivationKernels } from '../kernels/activations.js';
-import { KERNELS, type KernelName, type MatmulKernels, type Vec } from '../kernels/matmul.js';
+import { selectKernels, type KernelName, type MatmulKernels, type Vec } from '../kernels/matmul.js';
 import { Rng, STREAM_INIT } from '../rng.js';
 import { initWeights, outputBiasPrior, type InitScheme } from './init.js';
 
@@ -152,7 +152,7 @@ export class Pass {
   constructor(model: Mlp, capacity: number, kernel: KernelName = 'blocked', withBackward = true) {
     this.model = model;
     this.capacity = capacity;
-    this.kernels = KERNELS[kernel];
+    this.kernels = selectKernels(kernel).kernels;
     const F = model.Float;
     const perLayer = (): Vec[] => model.slots.map((s) => new F(capacity * s.O));
     this.Z = perLayer();

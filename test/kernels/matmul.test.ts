@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KERNELS, matmulBackwardNaive, matmulForwardNaive, type KernelName, type Vec } from '../../src/kernels/matmul.js';
+import { KERNELS, matmulBackwardNaive, matmulForwardNaive, type Vec } from '../../src/kernels/matmul.js';
 import { centralDiff, expectClose, randomArray } from '../helpers/gradcheck.js';
 
 // Awkward shapes: N = 1, N and O not multiples of the 4x4 tile, O = 10 (the
@@ -49,7 +49,7 @@ describe('naive kernels against independent references', () => {
   });
 });
 
-describe.each(Object.keys(KERNELS).filter((k) => k !== 'naive') as KernelName[])('%s kernel', (name) => {
+describe.each(Object.keys(KERNELS).filter((k) => k !== 'naive') as Array<keyof typeof KERNELS>)('%s kernel', (name) => {
   const k = KERNELS[name];
 
   // Both kernels add the terms of each sum in the same order in float64, so

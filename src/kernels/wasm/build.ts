@@ -1,0 +1,19 @@
+// Build step (npm's `prepare`, after tsc): assemble the generated WebAssembly
+// text into dist/wasm/. Two variants: with relaxed-SIMD fused multiply-add,
+// and plain SIMD (mul + add) for engines without relaxed SIMD.
+//   node dist/src/kernels/wasm/build.js
+import { mkdirSync, writeFileSync } from 'node:fs';
+import wabtInit from 'wabt';
+import { gemmWat } from './gemm-wat.js';
+import { WASM_DIR, WASM_FILES } from './files.js';
+
+const wabt = await wabtInit();
+mkdirSync(WASM_DIR, { recursive: true });
+for (const [variant, file] of Object.entries(WASM_FILES)) {
+  const fma = variant === 'fma';
+  const mod = wabt.parseWat(`gemm-${variant}.wat`, gemmWat(fma), { simd: true, relaxed_simd: fma });
+  mod.validate();
+  const { buffer } = mod.toBinary({});
+  mod.destroy();
+  writeFileSync(new URL(file, WASM_DIR), buffer);
+}

@@ -1,0 +1,198 @@
+// The WebAssembly text of the SIMD matrix kernel, generated here and assembled
+// by wabt at build time (src/kernels/wasm/build.ts -> dist/wasm/*.wasm).
+//
+// One kernel serves the three products of a dense layer:
+//
+//   C[p, q] (+)= Σ_k A(p, k) · B[k, q]       A(p, k) = A[p·ars + k·aks]
+//
+// with C and B row-major (leading dimensions ldc, ldb) and A read through two
+// strides, so that A can be X, dZ or dZ^T without a copy:
+//
+//   forward  Z  = X W^T     C = Z,  A = X    (ars = I, aks = 1), B = W^T packed [I, O]
+//   dW       dW = dZ^T X    C = dW, A = dZ^T (ars = 1, aks = O), B = X [N, I]
+//   dX       dX = dZ W      C = dX, A = dZ   (ars = O, aks = 1), B = W [O, I]
+//
+// Register tile: 6 rows of C by 8 columns (two f32x4), 12 accumulators plus
+// two B vectors and one broadcast A value: 15 live v128, under V8's 16 xmm
+// registers. Per k: 2 vector loads of B, 6 scalar loads of A, 12 multiply-adds.
+// Rows past the last full 6 go through a 1x8 tile; columns past the last full
+// 8 through a scalar loop. Every C[p, q] sums its k terms in ascending k.
+//
+// `fma`: f32x4.relaxed_madd (one fused multiply-add where the CPU has it,
+// relaxed-SIMD proposal); otherwise f32x4.mul then f32x4.add.
+
+const TILE_P = 6;
+
+function madd(fma: boolean, a: string, b: string, c: string): string {
+  return fma ? `(f32x4.relaxed_madd ${a} ${b} ${c})` : `(f32x4.add (f32x4.mul ${a} ${b}) ${c})`;
+}
+
+export function gemmWat(fma: boolean): string {
+  const rows = Array.from({ length: TILE_P }, (_, r) => r);
+  const accLocals = rows.map((r) => `(local $c${r}0 v128) (local $c${r}1 v128)`).join(' ');
+  const offLocals = rows.map((r) => `(local $ao${r} i32) (local $co${r} i32)`).join(' ');
+
+  // Accumulators of the 6x8 tile: from C (accumulate) or zero.
+  const initTile = rows
+    .map(
+      (r) => `
+          (local.set $c${r}0 (if (result v128) (local.get $acc)
+            (then (v128.load (i32.add (local.get $cq) (local.get $co${r}))))
+            (else (v128.const i32x4 0 0 0 0))))
+          (local.set $c${r}1 (if (result v128) (local.get $acc)
+            (then (v128.load offset=16 (i32.add (local.get $cq) (local.get $co${r}))))
+            (else (v128.const i32x4 0 0 0 0))))`,
+    )
+    .join('');
+  const kStep = rows
+    .map(
+      (r) => `
+              (local.set $a (f32x4.splat (f32.load (i32.add (local.get $ak) (local.get $ao${r})))))
+              (local.set $c${r}0 ${madd(fma, '(local.get $a)', '(local.get $b0)', `(local.get $c${r}0)`)})
+              (local.set $c${r}1 ${madd(fma, '(local.get $a)', '(local.get $b1)', `(local.get $c${r}1)`)})`,
+    )
+    .join('');
+  const storeTile = rows
+    .map(
+      (r) => `
+          (v128.store (i32.add (local.get $cq) (local.get $co${r})) (local.get $c${r}0))
+          (v128.store offset=16 (i32.add (local.get $cq) (local.get $co${r})) (local.get $c${r}1))`,
+    )
+    .join('');
+  const offsets = rows
+    .map(
+      (r) => `
+    (local.set $ao${r} (i32.mul (i32.const ${r}) (local.get $ars)))
+    (local.set $co${r} (i32.mul (i32.const ${r}) (local.get $ldc)))`,
+    )
+    .join('');
+
+  return `(module
+  (import "env" "memory" (memory 1 65536))
+
+  ;; C[p, q] (+)= sum_k A[p*ars + k*aks] * B[k*ldb + q]; pointers in bytes, strides in floats.
+  (func (export "gemm")
+    (param $C i32) (param $ldc i32) (param $A i32) (param $ars i32) (param $aks i32)
+    (param $B i32) (param $ldb i32) (param $P i32) (param $Q i32) (param $K i32) (param $acc i32)
+    (local $p i32) (local $q i32) (local $k i32) (local $P6 i32) (local $Q8 i32)
+    (local $ap i32) (local $ak i32) (local $bk i32) (local $cp i32) (local $cq i32) (local $s f32)
+    (local $a v128) (local $b0 v128) (local $b1 v128)
+    ${accLocals}
+    ${offLocals}
+    ;; strides to bytes
+    (local.set $ldc (i32.shl (local.get $ldc) (i32.const 2)))
+    (local.set $ars (i32.shl (local.get $ars) (i32.const 2)))
+    (local.set $aks (i32.shl (local.get $aks) (i32.const 2)))
+    (local.set $ldb (i32.shl (local.get $ldb) (i32.const 2)))
+    (local.set $P6 (i32.sub (local.get $P) (i32.rem_u (local.get $P) (i32.const ${TILE_P}))))
+    (local.set $Q8 (i32.sub (local.get $Q) (i32.and (local.get $Q) (i32.const 7))))
+    ${offsets}
+
+    ;; 6x8 tiles
+    (local.set $p (i32.const 0))
+    (block $pdone (loop $ploop
+      (br_if $pdone (i32.ge_u (local.get $p) (local.get $P6)))
+      (local.set $ap (i32.add (local.get $A) (i32.mul (local.get $p) (local.get $ars))))
+      (local.set $cp (i32.add (local.get $C) (i32.mul (local.get $p) (local.get $ldc))))
+      (local.set $q (i32.const 0))
+      (block $qdone (loop $qloop
+        (br_if $qdone (i32.ge_u (local.get $q) (local.get $Q8)))
+        (local.set $cq (i32.add (local.get $cp) (i32.shl (local.get $q) (i32.const 2))))
+        ${initTile}
+        (local.set $ak (local.get $ap))
+        (local.set $bk (i32.add (local.get $B) (i32.shl (local.get $q) (i32.const 2))))
+        (local.set $k (local.get $K))
+        (block $kdone (loop $kloop
+          (br_if $kdone (i32.eqz (local.get $k)))
+          (local.set $b0 (v128.load (local.get $bk)))
+          (local.set $b1 (v128.load offset=16 (local.get $bk)))
+          ${kStep}
+          (local.set $ak (i32.add (local.get $ak) (local.get $aks)))
+          (local.set $bk (i32.add (local.get $bk) (local.get $ldb)))
+          (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+          (br $kloop)))
+        ${storeTile}
+        (local.set $q (i32.add (local.get $q) (i32.const 8)))
+        (br $qloop)))
+      (local.set $p (i32.add (local.get $p) (i32.const ${TILE_P})))
+      (br $ploop)))
+
+    ;; rows P6..P: 1x8 tiles
+    (block $rdone (loop $rloop
+      (br_if $rdone (i32.ge_u (local.get $p) (local.get $P)))
+      (local.set $ap (i32.add (local.get $A) (i32.mul (local.get $p) (local.get $ars))))
+      (local.set $cp (i32.add (local.get $C) (i32.mul (local.get $p) (local.get $ldc))))
+      (local.set $q (i32.const 0))
+      (block $qdone (loop $qloop
+        (br_if $qdone (i32.ge_u (local.get $q) (local.get $Q8)))
+        (local.set $cq (i32.add (local.get $cp) (i32.shl (local.get $q) (i32.const 2))))
+        (local.set $c00 (if (result v128) (local.get $acc) (then (v128.load (local.get $cq))) (else (v128.const i32x4 0 0 0 0))))
+        (local.set $c01 (if (result v128) (local.get $acc) (then (v128.load offset=16 (local.get $cq))) (else (v128.const i32x4 0 0 0 0))))
+        (local.set $ak (local.get $ap))
+        (local.set $bk (i32.add (local.get $B) (i32.shl (local.get $q) (i32.const 2))))
+        (local.set $k (local.get $K))
+        (block $kdone (loop $kloop
+          (br_if $kdone (i32.eqz (local.get $k)))
+          (local.set $a (f32x4.splat (f32.load (local.get $ak))))
+          (local.set $c00 ${madd(fma, '(local.get $a)', '(v128.load (local.get $bk))', '(local.get $c00)')})
+          (local.set $c01 ${madd(fma, '(local.get $a)', '(v128.load offset=16 (local.get $bk))', '(local.get $c01)')})
+          (local.set $ak (i32.add (local.get $ak) (local.get $aks)))
+          (local.set $bk (i32.add (local.get $bk) (local.get $ldb)))
+          (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+          (br $kloop)))
+        (v128.store (local.get $cq) (local.get $c00))
+        (v128.store offset=16 (local.get $cq) (local.get $c01))
+        (local.set $q (i32.add (local.get $q) (i32.const 8)))
+        (br $qloop)))
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (br $rloop)))
+
+    ;; columns Q8..Q of every row: scalar
+    (local.set $p (i32.const 0))
+    (block $sdone (loop $sloop
+      (br_if $sdone (i32.ge_u (local.get $p) (local.get $P)))
+      (local.set $ap (i32.add (local.get $A) (i32.mul (local.get $p) (local.get $ars))))
+      (local.set $cp (i32.add (local.get $C) (i32.mul (local.get $p) (local.get $ldc))))
+      (local.set $q (local.get $Q8))
+      (block $qdone (loop $qloop
+        (br_if $qdone (i32.ge_u (local.get $q) (local.get $Q)))
+        (local.set $cq (i32.add (local.get $cp) (i32.shl (local.get $q) (i32.const 2))))
+        (local.set $s (if (result f32) (local.get $acc) (then (f32.load (local.get $cq))) (else (f32.const 0))))
+        (local.set $ak (local.get $ap))
+        (local.set $bk (i32.add (local.get $B) (i32.shl (local.get $q) (i32.const 2))))
+        (local.set $k (local.get $K))
+        (block $kdone (loop $kloop
+          (br_if $kdone (i32.eqz (local.get $k)))
+          (local.set $s (f32.add (local.get $s) (f32.mul (f32.load (local.get $ak)) (f32.load (local.get $bk)))))
+          (local.set $ak (i32.add (local.get $ak) (local.get $aks)))
+          (local.set $bk (i32.add (local.get $bk) (local.get $ldb)))
+          (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+          (br $kloop)))
+        (f32.store (local.get $cq) (local.get $s))
+        (local.set $q (i32.add (local.get $q) (i32.const 1)))
+        (br $qloop)))
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (br $sloop)))
+  )
+
+  ;; dst[c, r] = src[r, c] for a rows x cols matrix; pointers in bytes.
+  (func (export "transpose") (param $dst i32) (param $src i32) (param $rows i32) (param $cols i32)
+    (local $r i32) (local $c i32) (local $s i32)
+    (local.set $r (i32.const 0))
+    (block $rdone (loop $rloop
+      (br_if $rdone (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $s (i32.add (local.get $src) (i32.shl (i32.mul (local.get $r) (local.get $cols)) (i32.const 2))))
+      (local.set $c (i32.const 0))
+      (block $cdone (loop $cloop
+        (br_if $cdone (i32.ge_u (local.get $c) (local.get $cols)))
+        (f32.store
+          (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $rows)) (local.get $r)) (i32.const 2)))
+          (f32.load (i32.add (local.get $s) (i32.shl (local.get $c) (i32.const 2)))))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $cloop)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rloop)))
+  )
+)
+`;
+}

@@ -1,0 +1,102 @@
+// The WebAssembly SIMD kernels (src/kernels/wasm/gemm-wat.ts) behind the
+// matmul contract of src/kernels/matmul.ts.
+//
+// Loading: relaxed SIMD (fused multiply-add) needs a V8 flag in Node 20, set
+// here before compiling; if that variant does not compile, plain SIMD128; if
+// neither does (or dist/wasm/ is missing), wasmKernels() returns null with the
+// reason and the caller falls back to the TypeScript kernels.
+//
+// Data: this first version copies its operands into the module's memory and
+// the result back (about 1 MB a call for the 784x300 layer, ~5% of the call);
+// the arrays are plain Float32Arrays owned by the model. Float64 operands (the
+// float64 model of mlp-grad and the gradient tests) go to the blocked kernel.
+import { readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { wasmFile, type WasmVariant } from './files.js';
+
+type Vec = Float32Array | Float64Array;
+
+interface Exports {
+  gemm(C: number, ldc: number, A: number, ars: number, aks: number, B: number, ldb: number, P: number, Q: number, K: number, acc: number): void;
+  transpose(dst: number, src: number, rows: number, cols: number): void;
+}
+
+export interface WasmKernels {
+  variant: WasmVariant;
+  forward(Z: Vec, X: Vec, W: Vec, b: Vec, N: number, I: number, O: number): void;
+  backward(dX: Vec | null, dW: Vec, db: Vec, dZ: Vec, X: Vec, W: Vec, N: number, I: number, O: number): void;
+}
+
+const PAGE = 65536;
+
+let loaded: { kernels: WasmKernels | null; reason: string } | null = null;
+
+/** The WebAssembly kernels, or null and why not. Loaded once. */
+export function wasmKernels(): { kernels: WasmKernels | null; reason: string } {
+  if (loaded) return loaded;
+  const failures: string[] = [];
+  setFlagsFromString('--experimental-wasm-relaxed-simd');
+  for (const variant of ['fma', 'simd'] as const) {
+    try {
+      const bytes = readFileSync(wasmFile(variant));
+      const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+      loaded = { kernels: makeKernels(variant, memory, instance.exports as unknown as Exports), reason: variant };
+      return loaded;
+    } catch (err) {
+      failures.push(`${variant}: ${(err as Error).message}`);
+    }
+  }
+  loaded = { kernels: null, reason: failures.join('; ') };
+  return loaded;
+}
+
+function makeKernels(variant: WasmVariant, memory: WebAssembly.Memory, wasm: Exports): WasmKernels {
+  let heap = new Float32Array(memory.buffer);
+
+  /** Make room for `floats` floats of scratch; returns the heap view (renewed if the memory grew). */
+  const reserve = (floats: number): Float32Array => {
+    const need = floats * 4 - memory.buffer.byteLength;
+    if (need > 0) memory.grow(Math.ceil(need / PAGE));
+    if (heap.buffer !== memory.buffer) heap = new Float32Array(memory.buffer);
+    return heap;
+  };
+
+  return {
+    variant,
+
+    // Z[N,O] = X[N,I] · W[O,I]^T + b[O]
+    forward(Z, X, W, b, N, I, O) {
+      // scratch (in floats): X | W | Wt = W^T [I, O] | Z
+      const x = 0, w = x + N * I, wt = w + O * I, z = wt + I * O;
+      const h = reserve(z + N * O);
+      h.set(X.subarray(0, N * I), x);
+      h.set(W.subarray(0, O * I), w);
+      wasm.transpose(wt * 4, w * 4, O, I);
+      for (let n = 0; n < N; n++) h.set(b.subarray(0, O), z + n * O);
+      wasm.gemm(z * 4, O, x * 4, I, 1, wt * 4, O, N, O, I, 1);
+      Z.set(h.subarray(z, z + N * O));
+    },
+
+    // dX[N,I] = dZ · W ;  dW[O,I] = dZ^T · X ;  db[O] = Σ_n dZ
+    backward(dX, dW, db, dZ, X, W, N, I, O) {
+      // scratch: dZ | X | W | dW | dX
+      const g = 0, x = g + N * O, w = x + N * I, dw = w + O * I, dx = dw + O * I;
+      const h = reserve(dx + (dX ? N * I : 0));
+      h.set(dZ.subarray(0, N * O), g);
+      h.set(X.subarray(0, N * I), x);
+      wasm.gemm(dw * 4, I, g * 4, 1, O, x * 4, I, O, I, N, 0);
+      dW.set(h.subarray(dw, dw + O * I));
+      if (dX) {
+        h.set(W.subarray(0, O * I), w);
+        wasm.gemm(dx * 4, I, g * 4, O, 1, w * 4, I, N, I, O, 0);
+        dX.set(h.subarray(dx, dx + N * I));
+      }
+      for (let o = 0; o < O; o++) {
+        let s = 0;
+        for (let n = 0; n < N; n++) s += dZ[n * O + o];
+        db[o] = s;
+      }
+    },
+  };
+}

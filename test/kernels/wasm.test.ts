@@ -1,0 +1,105 @@
+// The WebAssembly SIMD kernels against a float64 reference, on awkward shapes.
+// They sum in float32 (4 lanes, fused multiply-add), so they cannot equal the
+// float64-accumulating TypeScript kernels bit for bit; each entry must stay
+// within the classic bound for a float32 dot product of length K:
+//   |fl(Σ a_k b_k) - Σ a_k b_k| <= γ_K Σ |a_k b_k|,  γ_K = K u / (1 - K u), u = 2^-24,
+// plus the rounding of the stored result (u |result|).
+import { describe, expect, it } from 'vitest';
+import { matmulBackwardNaive, matmulForwardNaive, selectKernels } from '../../src/kernels/matmul.js';
+import { wasmKernels } from '../../src/kernels/wasm/gemm.js';
+
+const u = 2 ** -24;
+const gamma = (K: number): number => (K * u) / (1 - K * u);
+
+// N = 1, N not a multiple of the 6-row tile, O = 10 (8 + 2 scalar columns),
+// I not a multiple of 8, tile-exact shapes, and the default network's layers.
+const SHAPES: [number, number, number][] = [
+  [1, 1, 1],
+  [1, 784, 10],
+  [5, 9, 10],
+  [6, 8, 8],
+  [7, 17, 13],
+  [13, 30, 10],
+  [100, 784, 300],
+  [128, 800, 10],
+];
+
+/** float32 data with a fraction of exact zeros (rows of MNIST are mostly zero). */
+function data(n: number, seed: number, zeros = 0.5): Float32Array {
+  const a = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const r = s / 2 ** 32;
+    a[i] = r < zeros ? 0 : 2 * ((s >>> 8) / 2 ** 24) - 1;
+  }
+  return a;
+}
+
+/** Reference and bound of Σ_k terms(k) in float64. */
+function expectWithinBound(label: string, got: Float32Array, ref: Float64Array, abs: Float64Array, K: number): void {
+  for (let i = 0; i < ref.length; i++) {
+    const bound = gamma(K + 1) * abs[i] + u * Math.abs(ref[i]) + 1e-30;
+    if (!(Math.abs(got[i] - ref[i]) <= bound)) {
+      expect.fail(`${label}[${i}]: ${got[i]} vs ${ref[i]}, |diff| ${Math.abs(got[i] - ref[i])} > bound ${bound}`);
+    }
+  }
+}
+
+describe('WebAssembly SIMD kernels', () => {
+  it('load on this Node with relaxed-SIMD fused multiply-add (the fallback is plain SIMD, then TypeScript)', () => {
+    const { kernels, reason } = wasmKernels();
+    expect(kernels, reason).not.toBeNull();
+    expect(kernels!.variant).toBe('fma');
+    expect(selectKernels('wasm').name).toBe('wasm-fma');
+  });
+
+  const k = selectKernels('wasm').kernels;
+
+  it.each(SHAPES)('forward, dX, dW, db within the float32 bound of float64, N=%i I=%i O=%i', (N, I, O) => {
+    const X = data(N * I, N + 1), W = data(O * I, I + 2, 0.1), b = data(O, 3, 0), dZ = data(N * O, O + 4, 0.2);
+    const X64 = Float64Array.from(X), W64 = Float64Array.from(W), b64 = Float64Array.from(b), dZ64 = Float64Array.from(dZ);
+    const abs = (a: Float64Array): Float64Array => a.map(Math.abs);
+
+    const Z = new Float32Array(N * O).fill(NaN);
+    k.forward(Z, X, W, b, N, I, O);
+    const Zr = new Float64Array(N * O), Za = new Float64Array(N * O);
+    matmulForwardNaive(Zr, X64, W64, b64, N, I, O);
+    matmulForwardNaive(Za, abs(X64), abs(W64), abs(b64), N, I, O);
+    expectWithinBound('Z', Z, Zr, Za, I);
+
+    const dX = new Float32Array(N * I).fill(NaN), dW = new Float32Array(O * I).fill(NaN), db = new Float32Array(O).fill(NaN);
+    k.backward(dX, dW, db, dZ, X, W, N, I, O);
+    const dXr = new Float64Array(N * I), dWr = new Float64Array(O * I), dbr = new Float64Array(O);
+    const dXa = new Float64Array(N * I), dWa = new Float64Array(O * I), dba = new Float64Array(O);
+    matmulBackwardNaive(dXr, dWr, dbr, dZ64, X64, W64, N, I, O);
+    matmulBackwardNaive(dXa, dWa, dba, abs(dZ64), abs(X64), abs(W64), N, I, O);
+    expectWithinBound('dX', dX, dXr, dXa, O);
+    expectWithinBound('dW', dW, dWr, dWa, N);
+    expectWithinBound('db', db, dbr, dba, N);
+  });
+
+  it('all-zero and all-nonzero rows; inputs unchanged; the same call twice gives the same bits', () => {
+    const N = 14, I = 40, O = 12;
+    const X = data(N * I, 9, 0.3);
+    X.fill(0, 0, I); // row 0 all zero
+    for (let i = 0; i < I; i++) X[5 * I + i] = 0.25 + i / I; // row 5 all non-zero
+    const W = data(O * I, 10, 0), b = data(O, 11, 0);
+    const copy = [X.slice(), W.slice(), b.slice()];
+    const Z1 = new Float32Array(N * O), Z2 = new Float32Array(N * O);
+    k.forward(Z1, X, W, b, N, I, O);
+    k.forward(Z2, X, W, b, N, I, O);
+    expect(Array.from(Z2)).toEqual(Array.from(Z1));
+    expect(Array.from(Z1.subarray(0, O))).toEqual(Array.from(b)); // zero row: the bias alone, exactly
+    [X, W, b].forEach((a, j) => expect(Array.from(a)).toEqual(Array.from(copy[j])));
+  });
+
+  it('float64 operands go to the blocked kernel (exact against naive)', () => {
+    const N = 3, I = 5, O = 4;
+    const X = Float64Array.from(data(N * I, 1, 0)), W = Float64Array.from(data(O * I, 2, 0)), b = new Float64Array(O);
+    const Z = new Float64Array(N * O), Zr = new Float64Array(N * O);
+    k.forward(Z, X, W, b, N, I, O);
+    matmulForwardNaive(Zr, X, W, b, N, I, O);
+    expect(Array.from(Z)).toEqual(Array.from(Zr));
+  });
+});
