@@ -11,7 +11,7 @@ import { wasmKernels } from '../../src/kernels/wasm/gemm.js';
 const u = 2 ** -24;
 const gamma = (K: number): number => (K * u) / (1 - K * u);
 
-// N = 1, N not a multiple of the 6-row tile, O = 10 (8 + 2 scalar columns),
+// N = 1, N not a multiple of the 4-row tile, O = 10 (8 + 2 scalar columns),
 // I not a multiple of 8, tile-exact shapes, and the default network's layers.
 const SHAPES: [number, number, number][] = [
   [1, 1, 1],

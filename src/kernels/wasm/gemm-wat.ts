@@ -12,16 +12,21 @@
 //   dW       dW = dZ^T X    C = dW, A = dZ^T (ars = 1, aks = O), B = X [N, I]
 //   dX       dX = dZ W      C = dX, A = dZ   (ars = O, aks = 1), B = W [O, I]
 //
-// Register tile: 6 rows of C by 8 columns (two f32x4), 12 accumulators plus
-// two B vectors and one broadcast A value: 15 live v128, under V8's 16 xmm
-// registers. Per k: 2 vector loads of B, 6 scalar loads of A, 12 multiply-adds.
-// Rows past the last full 6 go through a 1x8 tile; columns past the last full
-// 8 through a scalar loop. Every C[p, q] sums its k terms in ascending k.
+// Register tile: 4 rows of C by 8 columns (two f32x4): 8 accumulators, two B
+// vectors and one broadcast A value, 11 live v128. The 4 rows of A a tile
+// needs are first packed k-major into a scratch panel (S[4k + r] = A(p + r, k)),
+// so the inner loop reads them with one pointer and constant offsets
+// (v128.load32_splat): per k, 2 vector loads of B, 4 broadcast loads of A,
+// 8 multiply-adds. Measured on 120x784x800 (GFLOP/s, fma / simd variant):
+// 2 rows 29 / 39, 3 rows 42 / 47, 4 rows 50 / 49, 5 rows 22 / 23, 6 rows
+// 24 / 24: from 5 rows on, V8 spills accumulators (it keeps xmm15 as scratch).
+// Rows past the last full tile go through a 1x8 tile; columns past the last
+// full 8 through a scalar loop. Every C[p, q] sums its k terms in ascending k.
 //
 // `fma`: f32x4.relaxed_madd (one fused multiply-add where the CPU has it,
 // relaxed-SIMD proposal); otherwise f32x4.mul then f32x4.add.
 
-const TILE_P = 6;
+const TILE_P = 4;
 
 function madd(fma: boolean, a: string, b: string, c: string): string {
   return fma ? `(f32x4.relaxed_madd ${a} ${b} ${c})` : `(f32x4.add (f32x4.mul ${a} ${b}) ${c})`;
@@ -47,10 +52,14 @@ export function gemmWat(fma: boolean): string {
   const kStep = rows
     .map(
       (r) => `
-              (local.set $a (f32x4.splat (f32.load (i32.add (local.get $ak) (local.get $ao${r})))))
+              (local.set $a (v128.load32_splat offset=${4 * r} (local.get $sk)))
               (local.set $c${r}0 ${madd(fma, '(local.get $a)', '(local.get $b0)', `(local.get $c${r}0)`)})
               (local.set $c${r}1 ${madd(fma, '(local.get $a)', '(local.get $b1)', `(local.get $c${r}1)`)})`,
     )
+    .join('');
+  const packStep = rows
+    .map((r) => `
+        (f32.store offset=${4 * r} (local.get $sk) (f32.load (i32.add (local.get $ak) (local.get $ao${r}))))`)
     .join('');
   const storeTile = rows
     .map(
@@ -70,11 +79,12 @@ export function gemmWat(fma: boolean): string {
   return `(module
   (import "env" "memory" (memory 1 65536))
 
-  ;; C[p, q] (+)= sum_k A[p*ars + k*aks] * B[k*ldb + q]; pointers in bytes, strides in floats.
+  ;; C[p, q] (+)= sum_k A[p*ars + k*aks] * B[k*ldb + q]; pointers in bytes, strides in floats;
+  ;; S: scratch for one packed panel of A (4 K floats).
   (func (export "gemm")
     (param $C i32) (param $ldc i32) (param $A i32) (param $ars i32) (param $aks i32)
-    (param $B i32) (param $ldb i32) (param $P i32) (param $Q i32) (param $K i32) (param $acc i32)
-    (local $p i32) (local $q i32) (local $k i32) (local $P6 i32) (local $Q8 i32)
+    (param $B i32) (param $ldb i32) (param $P i32) (param $Q i32) (param $K i32) (param $acc i32) (param $S i32)
+    (local $sk i32) (local $p i32) (local $q i32) (local $k i32) (local $P4 i32) (local $Q8 i32)
     (local $ap i32) (local $ak i32) (local $bk i32) (local $cp i32) (local $cq i32) (local $s f32)
     (local $a v128) (local $b0 v128) (local $b1 v128)
     ${accLocals}
@@ -84,22 +94,33 @@ export function gemmWat(fma: boolean): string {
     (local.set $ars (i32.shl (local.get $ars) (i32.const 2)))
     (local.set $aks (i32.shl (local.get $aks) (i32.const 2)))
     (local.set $ldb (i32.shl (local.get $ldb) (i32.const 2)))
-    (local.set $P6 (i32.sub (local.get $P) (i32.rem_u (local.get $P) (i32.const ${TILE_P}))))
+    (local.set $P4 (i32.sub (local.get $P) (i32.rem_u (local.get $P) (i32.const ${TILE_P}))))
     (local.set $Q8 (i32.sub (local.get $Q) (i32.and (local.get $Q) (i32.const 7))))
     ${offsets}
 
-    ;; 6x8 tiles
+    ;; 4x8 tiles
     (local.set $p (i32.const 0))
     (block $pdone (loop $ploop
-      (br_if $pdone (i32.ge_u (local.get $p) (local.get $P6)))
+      (br_if $pdone (i32.ge_u (local.get $p) (local.get $P4)))
       (local.set $ap (i32.add (local.get $A) (i32.mul (local.get $p) (local.get $ars))))
       (local.set $cp (i32.add (local.get $C) (i32.mul (local.get $p) (local.get $ldc))))
+      ;; pack the panel A(p..p+3, 0..K) k-major into S: S[4k + r] = A(p + r, k)
+      (local.set $ak (local.get $ap))
+      (local.set $sk (local.get $S))
+      (local.set $k (local.get $K))
+      (block $pkdone (loop $pkloop
+        (br_if $pkdone (i32.eqz (local.get $k)))
+        ${packStep}
+        (local.set $ak (i32.add (local.get $ak) (local.get $aks)))
+        (local.set $sk (i32.add (local.get $sk) (i32.const ${4 * TILE_P})))
+        (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+        (br $pkloop)))
       (local.set $q (i32.const 0))
       (block $qdone (loop $qloop
         (br_if $qdone (i32.ge_u (local.get $q) (local.get $Q8)))
         (local.set $cq (i32.add (local.get $cp) (i32.shl (local.get $q) (i32.const 2))))
         ${initTile}
-        (local.set $ak (local.get $ap))
+        (local.set $sk (local.get $S))
         (local.set $bk (i32.add (local.get $B) (i32.shl (local.get $q) (i32.const 2))))
         (local.set $k (local.get $K))
         (block $kdone (loop $kloop
@@ -107,7 +128,7 @@ export function gemmWat(fma: boolean): string {
           (local.set $b0 (v128.load (local.get $bk)))
           (local.set $b1 (v128.load offset=16 (local.get $bk)))
           ${kStep}
-          (local.set $ak (i32.add (local.get $ak) (local.get $aks)))
+          (local.set $sk (i32.add (local.get $sk) (i32.const ${4 * TILE_P})))
           (local.set $bk (i32.add (local.get $bk) (local.get $ldb)))
           (local.set $k (i32.sub (local.get $k) (i32.const 1)))
           (br $kloop)))
@@ -117,7 +138,7 @@ export function gemmWat(fma: boolean): string {
       (local.set $p (i32.add (local.get $p) (i32.const ${TILE_P})))
       (br $ploop)))
 
-    ;; rows P6..P: 1x8 tiles
+    ;; rows P4..P: 1x8 tiles
     (block $rdone (loop $rloop
       (br_if $rdone (i32.ge_u (local.get $p) (local.get $P)))
       (local.set $ap (i32.add (local.get $A) (i32.mul (local.get $p) (local.get $ars))))

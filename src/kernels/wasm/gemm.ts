@@ -17,7 +17,7 @@ import { wasmFile, type WasmVariant } from './files.js';
 type Vec = Float32Array | Float64Array;
 
 interface Exports {
-  gemm(C: number, ldc: number, A: number, ars: number, aks: number, B: number, ldb: number, P: number, Q: number, K: number, acc: number): void;
+  gemm(C: number, ldc: number, A: number, ars: number, aks: number, B: number, ldb: number, P: number, Q: number, K: number, acc: number, S: number): void;
   transpose(dst: number, src: number, rows: number, cols: number): void;
 }
 
@@ -68,28 +68,28 @@ function makeKernels(variant: WasmVariant, memory: WebAssembly.Memory, wasm: Exp
     // Z[N,O] = X[N,I] · W[O,I]^T + b[O]
     forward(Z, X, W, b, N, I, O) {
       // scratch (in floats): X | W | Wt = W^T [I, O] | Z
-      const x = 0, w = x + N * I, wt = w + O * I, z = wt + I * O;
-      const h = reserve(z + N * O);
+      const x = 0, w = x + N * I, wt = w + O * I, z = wt + I * O, panel = z + N * O;
+      const h = reserve(panel + 4 * I);
       h.set(X.subarray(0, N * I), x);
       h.set(W.subarray(0, O * I), w);
       wasm.transpose(wt * 4, w * 4, O, I);
       for (let n = 0; n < N; n++) h.set(b.subarray(0, O), z + n * O);
-      wasm.gemm(z * 4, O, x * 4, I, 1, wt * 4, O, N, O, I, 1);
+      wasm.gemm(z * 4, O, x * 4, I, 1, wt * 4, O, N, O, I, 1, panel * 4);
       Z.set(h.subarray(z, z + N * O));
     },
 
     // dX[N,I] = dZ · W ;  dW[O,I] = dZ^T · X ;  db[O] = Σ_n dZ
     backward(dX, dW, db, dZ, X, W, N, I, O) {
       // scratch: dZ | X | W | dW | dX
-      const g = 0, x = g + N * O, w = x + N * I, dw = w + O * I, dx = dw + O * I;
-      const h = reserve(dx + (dX ? N * I : 0));
+      const g = 0, x = g + N * O, w = x + N * I, dw = w + O * I, dx = dw + O * I, panel = dx + (dX ? N * I : 0);
+      const h = reserve(panel + 4 * Math.max(N, O));
       h.set(dZ.subarray(0, N * O), g);
       h.set(X.subarray(0, N * I), x);
-      wasm.gemm(dw * 4, I, g * 4, 1, O, x * 4, I, O, I, N, 0);
+      wasm.gemm(dw * 4, I, g * 4, 1, O, x * 4, I, O, I, N, 0, panel * 4);
       dW.set(h.subarray(dw, dw + O * I));
       if (dX) {
         h.set(W.subarray(0, O * I), w);
-        wasm.gemm(dx * 4, I, g * 4, O, 1, w * 4, I, N, I, O, 0);
+        wasm.gemm(dx * 4, I, g * 4, O, 1, w * 4, I, N, I, O, 0, panel * 4);
         dX.set(h.subarray(dx, dx + N * I));
       }
       for (let o = 0; o < O; o++) {
