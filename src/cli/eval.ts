@@ -38,7 +38,7 @@ export async function evalMain(argv: string[]): Promise<number> {
     { train: opts.split === 'train', test: opts.split === 'test' },
   );
   const ds = opts.split === 'train' ? data.train! : data.test!;
-  const result = evaluate(model, ds, config.loss);
+  const result = evaluate(model, ds, config.loss, config.training.kernel); // the kernel mlp-train scored with
 
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ weights: opts.weights, split: opts.split, ...result })}\n`);

@@ -9,6 +9,7 @@ import type { Config } from '../config/schema.js';
 import { loadRunData } from '../data/load.js';
 import { Evaluator, type Evaluation } from '../eval/evaluate.js';
 import { ConfigError, UserError } from '../errors.js';
+import { selectKernels } from '../kernels/matmul.js';
 import { Mlp } from '../model/mlp.js';
 import { loadCheckpoint, restoreCheckpoint, type Checkpoint } from '../output/checkpoint.js';
 import { CHECKPOINT_FILE, RunDir } from '../output/run-dir.js';
@@ -206,6 +207,8 @@ function printStartup(
   if (config.regularization.discriminative > 0) terms.push(`discriminative gamma ${config.regularization.discriminative}`);
   if (config.regularization.l2 > 0) terms.push(`l2 lambda ${config.regularization.l2}`);
   const diff = configDiff(config).map((d) => `${d.key}=${JSON.stringify(d.value)}`);
+  const fallback = selectKernels(t.kernel).fallback;
+  if (fallback) log.warn(fallback);
   log.info(
     [
       `${c.bold('mlp-mnist')} ${m.layers.join('-')} (${m.hidden} hidden, ${m.output} output), ` +
@@ -214,7 +217,7 @@ function printStartup(
       `data       train ${n.train}, validation ${n.validation}, test ${n.test}` +
         (config.data.train.images === null ? ' (bundled MNIST, checksums verified)' : ''),
       `training   ${t.epochs} epochs, batch ${trainer.batchSize} (${trainer.batchesPerEpoch} steps/epoch), ` +
-        `lr ${t.lr}${schedText}${warmText}, momentum ${t.momentum}, ${t.kernel} kernels`,
+        `lr ${t.lr}${schedText}${warmText}, momentum ${t.momentum}, ${selectKernels(t.kernel).name} kernels`,
       `config     ${file ?? '(defaults)'}; differs from defaults: ${diff.length ? diff.join(' ') : 'nothing'}`,
       `run folder ${dir}`,
     ].join('\n'),

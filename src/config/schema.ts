@@ -87,7 +87,7 @@ export const TrainingSchema = z
     lr_schedule: LrScheduleSchema.describe('learning-rate schedule over epochs'),
     early_stopping: EarlyStoppingSchema.describe('early stopping on the validation split'),
     shuffle: z.boolean().default(true).describe('reshuffle the training set every epoch (seeded)'),
-    kernel: z.enum(['wasm', 'blocked', 'naive']).default('blocked').describe('matrix kernels: WebAssembly SIMD, register-blocked TypeScript, or the naive reference'),
+    kernel: z.enum(['wasm', 'blocked', 'naive']).default('wasm').describe('matrix kernels: WebAssembly SIMD, register-blocked TypeScript, or the naive reference'),
     threads: posInt.max(1).default(1).describe('kernel threads (1 until the WebAssembly kernels land)'),
   })
   .prefault({});

@@ -96,6 +96,6 @@ export function classFigures(confusion: number[][]): ClassFigures[] {
   });
 }
 
-export function evaluate(model: Mlp, ds: Dataset, loss: LossName): Evaluation {
-  return new Evaluator(model, ds, loss).run();
+export function evaluate(model: Mlp, ds: Dataset, loss: LossName, kernel: KernelName = 'blocked'): Evaluation {
+  return new Evaluator(model, ds, loss, 1000, kernel).run();
 }

@@ -154,6 +154,8 @@ export class Trainer {
     const b: OutputBatch = { n: 0, O, Y: pass.Y, Z: pass.logits, D, labels: batcher.labels };
     const every = t.checkpoint_every;
     let stopped: StopReason = 'completed';
+    // Counted across epochs: short epochs must not starve the signal handlers.
+    let lastYield = performance.now();
 
     while (st.epochsDone < t.epochs && stopped === 'completed') {
       const e = st.epochsDone; // 0-based index of this epoch
@@ -167,7 +169,6 @@ export class Trainer {
 
       const sums = st.sums;
       let start = performance.now();
-      let lastYield = start;
       for (let k = st.batchesDone; k < batcher.count; k++) {
         const n = batcher.load(k);
         const X = batcher.X;
