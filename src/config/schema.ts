@@ -88,7 +88,10 @@ export const TrainingSchema = z
     early_stopping: EarlyStoppingSchema.describe('early stopping on the validation split'),
     shuffle: z.boolean().default(true).describe('reshuffle the training set every epoch (seeded)'),
     kernel: z.enum(['wasm', 'blocked', 'naive']).default('wasm').describe('matrix kernels: WebAssembly SIMD, register-blocked TypeScript, or the naive reference'),
-    threads: posInt.max(1).default(1).describe('kernel threads (1 until the WebAssembly kernels land)'),
+    threads: z
+      .union([posInt.max(64), z.literal('auto')])
+      .default('auto')
+      .describe("threads of the wasm kernels ('auto' = the machine's cores); results are bit-identical for any count"),
   })
   .prefault({});
 

@@ -21,6 +21,7 @@
 // the same order (ascending i, o or n, starting from the bias or zero), so
 // blocked and naive agree bit for bit, and a test says so.
 
+import { availableParallelism } from 'node:os';
 import { wasmKernels } from './wasm/gemm.js';
 
 export type Vec = Float32Array | Float64Array;
@@ -214,6 +215,16 @@ export interface SelectedKernels {
   name: string;
   /** Set when 'wasm' was asked for and could not load: why, and that blocked runs instead. */
   fallback: string | null;
+}
+
+/**
+ * Threads for the WebAssembly kernels from now on (they are one pool per
+ * process); 'auto' = the machine's cores. No effect on the TypeScript kernels.
+ */
+export function setKernelThreads(threads: number | 'auto'): number {
+  const n = threads === 'auto' ? availableParallelism() : threads;
+  wasmKernels().kernels?.setThreads(n);
+  return n;
 }
 
 /**

@@ -8,6 +8,7 @@ import { Batcher } from '../data/batches.js';
 import type { Dataset } from '../data/mnist.js';
 import { DivergenceError } from '../errors.js';
 import { argmax, Evaluator } from '../eval/evaluate.js';
+import { setKernelThreads } from '../kernels/matmul.js';
 import { Pass, type Mlp } from '../model/mlp.js';
 import { oneHot, type OutputBatch } from '../objective/batch.js';
 import { Objective } from '../objective/objective.js';
@@ -107,6 +108,7 @@ export class Trainer {
     this.model = model;
     const t = cfg.training;
     const size = t.batch_size === 'full' ? train.n : t.batch_size;
+    if (t.kernel === 'wasm') setKernelThreads(t.threads);
     this.batcher = new Batcher(train, size);
     this.pass = new Pass(model, this.batcher.size, t.kernel);
     this.objective = new Objective(

@@ -170,7 +170,7 @@ describe('loadConfig: file -> exact error', () => {
     ['layers-str.yaml', 'model:\n  layers: 784-100-10\n', 'FILE: model.layers: expected a list of at least 2 positive integers, got "784-100-10"'],
     ['seed.yaml', 'model:\n  seed: 1.5\n', 'FILE: model.seed: expected a non-negative integer <= 4294967295, got 1.5'],
     ['momentum.yaml', 'training:\n  momentum: 1\n', 'FILE: training.momentum: expected a non-negative number < 1, got 1'],
-    ['threads.yaml', 'training:\n  threads: 4\n', 'FILE: training.threads: expected a positive integer <= 1, got 4'],
+    ['threads.yaml', 'training:\n  threads: 100\n', "FILE: training.threads: expected a positive integer <= 64 or 'auto', got 100"],
     ['factor.yaml', 'training:\n  lr_schedule:\n    factor: 2\n', 'FILE: training.lr_schedule.factor: expected a positive number <= 1, got 2'],
     ['shuffle.yaml', 'training:\n  shuffle: "yes"\n', 'FILE: training.shuffle: expected true or false, got "yes"'],
     ['images.yaml', 'data:\n  train:\n    images: ""\n', 'FILE: data.train.images: expected a non-empty string or null, got ""'],

@@ -57,7 +57,8 @@ describe('WebAssembly SIMD kernels', () => {
   const k = selectKernels('wasm').kernels;
 
   it.each(SHAPES)('forward, dX, dW, db within the float32 bound of float64, N=%i I=%i O=%i', (N, I, O) => {
-    const X = data(N * I, N + 1), W = data(O * I, I + 2, 0.1), b = data(O, 3, 0), dZ = data(N * O, O + 4, 0.2);
+    // Odd N: mostly-zero X (the sparse dW path); even N: dense X.
+    const X = data(N * I, N + 1, N % 2 ? 0.6 : 0.05), W = data(O * I, I + 2, 0.1), b = data(O, 3, 0), dZ = data(N * O, O + 4, 0.2);
     const X64 = Float64Array.from(X), W64 = Float64Array.from(W), b64 = Float64Array.from(b), dZ64 = Float64Array.from(dZ);
     const abs = (a: Float64Array): Float64Array => a.map(Math.abs);
 
@@ -101,5 +102,29 @@ describe('WebAssembly SIMD kernels', () => {
     k.forward(Z, X, W, b, N, I, O);
     matmulForwardNaive(Zr, X, W, b, N, I, O);
     expect(Array.from(Z)).toEqual(Array.from(Zr));
+  });
+});
+
+describe('WebAssembly kernels on two threads', () => {
+  it('give the same bits as one thread (every entry is summed by one thread, in the same order)', () => {
+    const wasm = wasmKernels().kernels!;
+    const k = selectKernels('wasm').kernels;
+    const run = (threads: number): Float32Array[] => {
+      wasm.setThreads(threads);
+      const out: Float32Array[] = [];
+      for (const [N, I, O] of [[100, 784, 300], [128, 800, 10], [37, 61, 45]] as const) {
+        const X = data(N * I, N, 0.8), W = data(O * I, I, 0.05), b = data(O, 5, 0), dZ = data(N * O, O, 0.1);
+        const Z = new Float32Array(N * O), dX = new Float32Array(N * I), dW = new Float32Array(O * I), db = new Float32Array(O);
+        k.forward(Z, X, W, b, N, I, O);
+        k.backward(dX, dW, db, dZ, X, W, N, I, O);
+        out.push(Z, dX, dW, db);
+      }
+      return out;
+    };
+    const one = run(1);
+    const two = run(2);
+    wasm.setThreads(1);
+    expect(wasm.threads).toBe(1);
+    two.forEach((a, j) => expect(Buffer.from(a.buffer).equals(Buffer.from(one[j].buffer)), `output ${j}`).toBe(true));
   });
 });

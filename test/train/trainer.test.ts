@@ -165,6 +165,17 @@ describe('training', () => {
     expect(a.result.metrics.map((m) => m.loss)).toEqual(b.result.metrics.map((m) => m.loss));
   });
 
+  it('the wasm kernels give the same weights on 1 and 2 threads', async () => {
+    const raw = (threads: number): Record<string, unknown> => ({
+      data: { limit: 1000 },
+      model: { layers: [784, 40, 10], seed: 5 },
+      training: { epochs: 2, batch_size: 50, kernel: 'wasm', threads },
+    });
+    const one = await trainRun(config(raw(1)));
+    const two = await trainRun(config(raw(2)));
+    expect(Buffer.from(two.model.params.buffer).equals(Buffer.from(one.model.params.buffer))).toBe(true);
+  });
+
   it('early stopping ends the run `patience` epochs after the best validation epoch and keeps the best weights', async () => {
     // A learning rate so small that the validation accuracy cannot change: epoch 1 stays the best.
     const cfg = config({

@@ -11,8 +11,10 @@ const wabt = await wabtInit();
 mkdirSync(WASM_DIR, { recursive: true });
 for (const [variant, file] of Object.entries(WASM_FILES)) {
   const fma = variant === 'fma';
-  const mod = wabt.parseWat(`gemm-${variant}.wat`, gemmWat(fma), { simd: true, relaxed_simd: fma });
-  mod.validate();
+  const features = { simd: true, relaxed_simd: fma, threads: true }; // threads: the memory is shared with workers
+  const mod = wabt.parseWat(`gemm-${variant}.wat`, gemmWat(fma), features);
+  // wabt.js's validate() takes the features too (its index.d.ts omits the parameter).
+  (mod.validate as (this: typeof mod, f: typeof features) => void).call(mod, features);
   const { buffer } = mod.toBinary({});
   mod.destroy();
   writeFileSync(new URL(file, WASM_DIR), buffer);

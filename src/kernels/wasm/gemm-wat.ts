@@ -91,7 +91,7 @@ export function gemmWat(fma: boolean): string {
     .join('');
 
   return `(module
-  (import "env" "memory" (memory 1 65536))
+  (import "env" "memory" (memory 1 65536 shared))
 
   ;; C[p, q] (+)= sum_k A[p*ars + k*aks] * B[k*ldb + q]; pointers in bytes, strides in floats;
   ;; S: scratch for one packed panel of A (5 K words).
@@ -215,23 +215,37 @@ export function gemmWat(fma: boolean): string {
       (br $sloop)))
   )
 
-  ;; dst[c, r] = src[r, c] for a rows x cols matrix; pointers in bytes.
+  ;; dst[c, r] = src[r, c] for a rows x cols matrix; pointers in bytes. In 8x8
+  ;; blocks, so that both the reads and the strided writes stay in a few cache lines.
   (func (export "transpose") (param $dst i32) (param $src i32) (param $rows i32) (param $cols i32)
-    (local $r i32) (local $c i32) (local $s i32)
-    (local.set $r (i32.const 0))
-    (block $rdone (loop $rloop
-      (br_if $rdone (i32.ge_u (local.get $r) (local.get $rows)))
-      (local.set $s (i32.add (local.get $src) (i32.shl (i32.mul (local.get $r) (local.get $cols)) (i32.const 2))))
-      (local.set $c (i32.const 0))
-      (block $cdone (loop $cloop
-        (br_if $cdone (i32.ge_u (local.get $c) (local.get $cols)))
-        (f32.store
-          (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $rows)) (local.get $r)) (i32.const 2)))
-          (f32.load (i32.add (local.get $s) (i32.shl (local.get $c) (i32.const 2)))))
-        (local.set $c (i32.add (local.get $c) (i32.const 1)))
-        (br $cloop)))
-      (local.set $r (i32.add (local.get $r) (i32.const 1)))
-      (br $rloop)))
+    (local $r0 i32) (local $c0 i32) (local $r i32) (local $c i32) (local $rend i32) (local $cend i32)
+    (local.set $r0 (i32.const 0))
+    (block $r0done (loop $r0loop
+      (br_if $r0done (i32.ge_u (local.get $r0) (local.get $rows)))
+      (local.set $rend (select (i32.add (local.get $r0) (i32.const 8)) (local.get $rows)
+        (i32.lt_u (i32.add (local.get $r0) (i32.const 8)) (local.get $rows))))
+      (local.set $c0 (i32.const 0))
+      (block $c0done (loop $c0loop
+        (br_if $c0done (i32.ge_u (local.get $c0) (local.get $cols)))
+        (local.set $cend (select (i32.add (local.get $c0) (i32.const 8)) (local.get $cols)
+          (i32.lt_u (i32.add (local.get $c0) (i32.const 8)) (local.get $cols))))
+        (local.set $r (local.get $r0))
+        (block $rdone (loop $rloop
+          (br_if $rdone (i32.ge_u (local.get $r) (local.get $rend)))
+          (local.set $c (local.get $c0))
+          (block $cdone (loop $cloop
+            (br_if $cdone (i32.ge_u (local.get $c) (local.get $cend)))
+            (f32.store
+              (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $rows)) (local.get $r)) (i32.const 2)))
+              (f32.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $cols)) (local.get $c)) (i32.const 2)))))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $cloop)))
+          (local.set $r (i32.add (local.get $r) (i32.const 1)))
+          (br $rloop)))
+        (local.set $c0 (local.get $cend))
+        (br $c0loop)))
+      (local.set $r0 (local.get $rend))
+      (br $r0loop)))
   )
 )
 `;

@@ -13,16 +13,21 @@
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { wasmFile, type WasmVariant } from './files.js';
+import { GemmPool, type Gemm } from './pool.js';
 
 type Vec = Float32Array | Float64Array;
 
 interface Exports {
-  gemm(C: number, ldc: number, A: number, ars: number, aks: number, B: number, ldb: number, P: number, Q: number, K: number, acc: number, S: number): void;
+  gemm: Gemm;
   transpose(dst: number, src: number, rows: number, cols: number): void;
 }
 
 export interface WasmKernels {
   variant: WasmVariant;
+  /** Threads the products run on (the caller's plus workers); 1 until setThreads. */
+  readonly threads: number;
+  /** Use `n` threads from now on (starts or replaces the worker pool). */
+  setThreads(n: number): void;
   forward(Z: Vec, X: Vec, W: Vec, b: Vec, N: number, I: number, O: number): void;
   backward(dX: Vec | null, dW: Vec, db: Vec, dZ: Vec, X: Vec, W: Vec, N: number, I: number, O: number): void;
 }
@@ -47,9 +52,10 @@ export function wasmKernels(): { kernels: WasmKernels | null; reason: string } {
   for (const variant of ['fma', 'simd'] as const) {
     try {
       const bytes = readFileSync(wasmFile(variant));
-      const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
-      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-      loaded = { kernels: makeKernels(variant, memory, instance.exports as unknown as Exports), reason: variant };
+      const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
+      const module = new WebAssembly.Module(bytes);
+      const instance = new WebAssembly.Instance(module, { env: { memory } });
+      loaded = { kernels: makeKernels(variant, module, memory, instance.exports as unknown as Exports), reason: variant };
       return loaded;
     } catch (err) {
       failures.push(`${variant}: ${(err as Error).message}`);
@@ -59,30 +65,44 @@ export function wasmKernels(): { kernels: WasmKernels | null; reason: string } {
   return loaded;
 }
 
-function makeKernels(variant: WasmVariant, memory: WebAssembly.Memory, wasm: Exports): WasmKernels {
+function makeKernels(variant: WasmVariant, module: WebAssembly.Module, memory: WebAssembly.Memory, wasm: Exports): WasmKernels {
   let heap = new Float32Array(memory.buffer);
+  let pool = new GemmPool(module, memory, 1);
 
   /** Make room for `floats` floats of scratch; returns the heap view (renewed if the memory grew). */
   const reserve = (floats: number): Float32Array => {
     const need = floats * 4 - memory.buffer.byteLength;
     if (need > 0) memory.grow(Math.ceil(need / PAGE));
-    if (heap.buffer !== memory.buffer) heap = new Float32Array(memory.buffer);
+    if (heap.length * 4 !== memory.buffer.byteLength) heap = new Float32Array(memory.buffer);
     return heap;
   };
 
+  /** C (+)= A B on every thread; panel scratch for each thread after `panel` (floats), `panelFloats` each. */
+  const gemm = (panel: number, panelFloats: number, ...args: Parameters<GemmPool['run']>[1]): void =>
+    pool.run(wasm.gemm, args, panel * 4, panelFloats * 4);
+
   return {
     variant,
+    get threads() {
+      return pool.threads;
+    },
+    setThreads(n) {
+      if (n === pool.threads) return;
+      pool.close();
+      pool = new GemmPool(module, memory, n);
+    },
 
     // Z[N,O] = X[N,I] · W[O,I]^T + b[O]
     forward(Z, X, W, b, N, I, O) {
       // scratch (in floats): X | W | Wt = W^T [I, O] | Z
       const x = 0, w = x + N * I, wt = w + O * I, z = wt + I * O, panel = z + N * O;
-      const h = reserve(panel + 5 * I);
+      const pf = 5 * I;
+      const h = reserve(panel + pool.threads * pf);
       h.set(X.subarray(0, N * I), x);
       h.set(W.subarray(0, O * I), w);
       wasm.transpose(wt * 4, w * 4, O, I);
       for (let n = 0; n < N; n++) h.set(b.subarray(0, O), z + n * O);
-      wasm.gemm(z * 4, O, x * 4, I, 1, wt * 4, O, N, O, I, 1, panel * 4);
+      gemm(panel, pf, z * 4, O, x * 4, I, 1, wt * 4, O, N, O, I, 1);
       Z.set(h.subarray(z, z + N * O));
     },
 
@@ -92,21 +112,22 @@ function makeKernels(variant: WasmVariant, memory: WebAssembly.Memory, wasm: Exp
       // scratch: dZ | X | W | dW | dW^T | dX | panel
       const g = 0, x = g + N * O, w = x + N * I, dw = w + O * I, dwt = dw + O * I, dx = dwt + O * I;
       const panel = dx + (dX ? N * I : 0);
-      const h = reserve(panel + 5 * Math.max(N, O, I));
+      const pf = 5 * Math.max(N, O, I);
+      const h = reserve(panel + pool.threads * pf);
       h.set(dZ.subarray(0, N * O), g);
       h.set(X.subarray(0, N * I), x);
       if (mostlyZero(X, N * I)) {
         // dW^T[I,O] = X^T dZ: the packed panels hold X[n, i..i+3] and skip the n where all four are 0
         // (most of MNIST's pixel blocks); then transpose. The same sums, in the same order.
-        wasm.gemm(dwt * 4, O, x * 4, 1, I, g * 4, O, I, O, N, 0, panel * 4);
+        gemm(panel, pf, dwt * 4, O, x * 4, 1, I, g * 4, O, I, O, N, 0);
         wasm.transpose(dw * 4, dwt * 4, I, O);
       } else {
-        wasm.gemm(dw * 4, I, g * 4, 1, O, x * 4, I, O, I, N, 0, panel * 4);
+        gemm(panel, pf, dw * 4, I, g * 4, 1, O, x * 4, I, O, I, N, 0);
       }
       dW.set(h.subarray(dw, dw + O * I));
       if (dX) {
         h.set(W.subarray(0, O * I), w);
-        wasm.gemm(dx * 4, I, g * 4, O, 1, w * 4, I, N, I, O, 0, panel * 4);
+        gemm(panel, pf, dx * 4, I, g * 4, O, 1, w * 4, I, N, I, O, 0);
         dX.set(h.subarray(dx, dx + N * I));
       }
       for (let o = 0; o < O; o++) {
