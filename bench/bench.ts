@@ -13,7 +13,8 @@
 import { Command } from 'commander';
 import { defaultConfig, type Config } from '../src/config/schema.js';
 import { loadRunData } from '../src/data/load.js';
-import { KERNELS, selectKernels, type KernelName, type MatmulKernels } from '../src/kernels/matmul.js';
+import { availableParallelism } from 'node:os';
+import { KERNELS, selectKernels, setKernelThreads, type KernelName, type MatmulKernels } from '../src/kernels/matmul.js';
 import { Mlp } from '../src/model/mlp.js';
 import { Rng } from '../src/rng.js';
 import { Trainer } from '../src/train/trainer.js';
@@ -86,12 +87,23 @@ function time(fn: () => void, reps = 7): number {
 
 interface KernelRow { kernel: string; case: string; rel_error: number; ms: number; gflops: number }
 
+/** Each kernel, and the wasm one at every thread count up to the machine's cores. */
+function variants(names: KernelName[]): Array<{ name: KernelName; threads: number }> {
+  const out: Array<{ name: KernelName; threads: number }> = [];
+  for (const name of names) {
+    if (name !== 'wasm') out.push({ name, threads: 1 });
+    else for (let t = 1; t <= availableParallelism(); t++) out.push({ name, threads: t });
+  }
+  return out;
+}
+
 function benchKernels(names: KernelName[]): KernelRow[] {
   const rows: KernelRow[] = [];
   const rng = new Rng(7, 0);
   for (const c of CASES) {
-    for (const name of names) {
+    for (const { name, threads } of variants(names)) {
       if (name === 'naive' && !c.naive) continue;
+      setKernelThreads(threads);
       const sel = selectKernels(name);
       const k = sel.kernels;
       const err = verify(k, c, rng);
@@ -109,7 +121,7 @@ function benchKernels(names: KernelName[]): KernelRow[] {
             : () => k.backward(null, dW, db, dZ, X, W, N, I, O),
         c.N > 1000 ? 3 : 7,
       );
-      rows.push({ kernel: sel.name, case: c.name, rel_error: err, ms, gflops: flop / (ms / 1000) / 1e9 });
+      rows.push({ kernel: name === 'wasm' ? `${sel.name} x${threads}` : sel.name, case: c.name, rel_error: err, ms, gflops: flop / (ms / 1000) / 1e9 });
     }
   }
   return rows;
@@ -128,9 +140,10 @@ async function benchEpochs(names: KernelName[]): Promise<EpochRow[]> {
   ];
   const rows: EpochRow[] = [];
   for (const w of workloads) {
-    for (const name of names) {
+    for (const { name, threads } of variants(names)) {
       if (name === 'naive') continue; // minutes per epoch
       const cfg: Config = defaultConfig();
+      cfg.training.threads = threads;
       cfg.model.layers = [784, w.H, 10];
       cfg.training.epochs = 1;
       cfg.training.batch_size = w.batch;
@@ -140,7 +153,7 @@ async function benchEpochs(names: KernelName[]): Promise<EpochRow[]> {
       model.init(cfg.model.init, cfg.model.seed, cfg.model.output_bias);
       const result = await new Trainer(cfg, model, data.train, null).run();
       const s = result.metrics[0].seconds;
-      rows.push({ kernel: selectKernels(name).name, workload: w.name, seconds: s, gflops: (effectiveFlops(w.H) * data.train.n) / s / 1e9 });
+      rows.push({ kernel: name === 'wasm' ? `${selectKernels(name).name} x${threads}` : selectKernels(name).name, workload: w.name, seconds: s, gflops: (effectiveFlops(w.H) * data.train.n) / s / 1e9 });
     }
   }
   return rows;
@@ -163,12 +176,12 @@ async function main(): Promise<void> {
     return;
   }
   console.log(`node ${process.version}; wasm kernels: ${wasm.fallback ?? wasm.name}; every kernel verified against naive before timing`);
-  console.log('kernel      product                       rel. error        ms   GFLOP/s');
+  console.log('kernel         product                       rel. error        ms   GFLOP/s');
   for (const r of kernels) {
-    console.log(`${r.kernel.padEnd(11)} ${r.case.padEnd(28)} ${r.rel_error.toExponential(1).padStart(10)} ${r.ms.toFixed(3).padStart(9)} ${r.gflops.toFixed(1).padStart(9)}`);
+    console.log(`${r.kernel.padEnd(14)} ${r.case.padEnd(28)} ${r.rel_error.toExponential(1).padStart(10)} ${r.ms.toFixed(3).padStart(9)} ${r.gflops.toFixed(1).padStart(9)}`);
   }
   for (const r of epochs) {
-    console.log(`${r.kernel.padEnd(11)} ${r.workload.padEnd(36)} ${r.seconds.toFixed(2).padStart(7)} s ${r.gflops.toFixed(1).padStart(7)} GFLOP/s`);
+    console.log(`${r.kernel.padEnd(14)} ${r.workload.padEnd(36)} ${r.seconds.toFixed(2).padStart(7)} s ${r.gflops.toFixed(1).padStart(7)} GFLOP/s`);
   }
   console.log(`peak RSS ${peakRssMb.toFixed(0)} MB`);
 }
