@@ -215,37 +215,77 @@ export function gemmWat(fma: boolean): string {
       (br $sloop)))
   )
 
-  ;; dst[c, r] = src[r, c] for a rows x cols matrix; pointers in bytes. In 8x8
-  ;; blocks, so that both the reads and the strided writes stay in a few cache lines.
+  ;; dst[c, r] = src[r, c] for a rows x cols matrix; pointers in bytes.
+  ;; 4x4 blocks through registers (two rounds of shuffles), in strips of 32
+  ;; columns so the destination lines a strip writes stay in cache; the ragged
+  ;; edges element by element.
   (func (export "transpose") (param $dst i32) (param $src i32) (param $rows i32) (param $cols i32)
-    (local $r0 i32) (local $c0 i32) (local $r i32) (local $c i32) (local $rend i32) (local $cend i32)
-    (local.set $r0 (i32.const 0))
-    (block $r0done (loop $r0loop
-      (br_if $r0done (i32.ge_u (local.get $r0) (local.get $rows)))
-      (local.set $rend (select (i32.add (local.get $r0) (i32.const 8)) (local.get $rows)
-        (i32.lt_u (i32.add (local.get $r0) (i32.const 8)) (local.get $rows))))
-      (local.set $c0 (i32.const 0))
-      (block $c0done (loop $c0loop
-        (br_if $c0done (i32.ge_u (local.get $c0) (local.get $cols)))
-        (local.set $cend (select (i32.add (local.get $c0) (i32.const 8)) (local.get $cols)
-          (i32.lt_u (i32.add (local.get $c0) (i32.const 8)) (local.get $cols))))
-        (local.set $r (local.get $r0))
-        (block $rdone (loop $rloop
-          (br_if $rdone (i32.ge_u (local.get $r) (local.get $rend)))
-          (local.set $c (local.get $c0))
-          (block $cdone (loop $cloop
-            (br_if $cdone (i32.ge_u (local.get $c) (local.get $cend)))
-            (f32.store
-              (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $rows)) (local.get $r)) (i32.const 2)))
-              (f32.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $cols)) (local.get $c)) (i32.const 2)))))
-            (local.set $c (i32.add (local.get $c) (i32.const 1)))
-            (br $cloop)))
-          (local.set $r (i32.add (local.get $r) (i32.const 1)))
-          (br $rloop)))
-        (local.set $c0 (local.get $cend))
-        (br $c0loop)))
-      (local.set $r0 (local.get $rend))
-      (br $r0loop)))
+    (local $r i32) (local $c i32) (local $c0 i32) (local $cend i32) (local $rows4 i32) (local $cols4 i32)
+    (local $sp i32) (local $dp i32) (local $sr i32) (local $dr i32)
+    (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $rows4 (i32.and (local.get $rows) (i32.const -4)))
+    (local.set $cols4 (i32.and (local.get $cols) (i32.const -4)))
+    (local.set $sr (i32.shl (local.get $cols) (i32.const 2)))
+    (local.set $dr (i32.shl (local.get $rows) (i32.const 2)))
+    (local.set $c0 (i32.const 0))
+    (block $c0done (loop $c0loop
+      (br_if $c0done (i32.ge_u (local.get $c0) (local.get $cols4)))
+      (local.set $cend (select (i32.add (local.get $c0) (i32.const 32)) (local.get $cols4)
+        (i32.lt_u (i32.add (local.get $c0) (i32.const 32)) (local.get $cols4))))
+      (local.set $r (i32.const 0))
+      (block $rdone (loop $rloop
+        (br_if $rdone (i32.ge_u (local.get $r) (local.get $rows4)))
+        (local.set $c (local.get $c0))
+        (block $cdone (loop $cloop
+          (br_if $cdone (i32.ge_u (local.get $c) (local.get $cend)))
+          (local.set $sp (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $cols)) (local.get $c)) (i32.const 2))))
+          (local.set $x0 (v128.load (local.get $sp)))
+          (local.set $x1 (v128.load (i32.add (local.get $sp) (local.get $sr))))
+          (local.set $x2 (v128.load (i32.add (local.get $sp) (i32.shl (local.get $sr) (i32.const 1)))))
+          (local.set $x3 (v128.load (i32.add (local.get $sp) (i32.mul (local.get $sr) (i32.const 3)))))
+          (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $x0) (local.get $x1)))
+          (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $x0) (local.get $x1)))
+          (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $x2) (local.get $x3)))
+          (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $x2) (local.get $x3)))
+          (local.set $dp (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $rows)) (local.get $r)) (i32.const 2))))
+          (v128.store (local.get $dp) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+          (v128.store (i32.add (local.get $dp) (local.get $dr)) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+          (v128.store (i32.add (local.get $dp) (i32.shl (local.get $dr) (i32.const 1))) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+          (v128.store (i32.add (local.get $dp) (i32.mul (local.get $dr) (i32.const 3))) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
+          (local.set $c (i32.add (local.get $c) (i32.const 4)))
+          (br $cloop)))
+        (local.set $r (i32.add (local.get $r) (i32.const 4)))
+        (br $rloop)))
+      (local.set $c0 (local.get $cend))
+      (br $c0loop)))
+    ;; ragged edges: rows rows4.. (every column), then columns cols4.. (rows below rows4)
+    (local.set $r (local.get $rows4))
+    (block $edone (loop $eloop
+      (br_if $edone (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $c (i32.const 0))
+      (block $ecdone (loop $ecloop
+        (br_if $ecdone (i32.ge_u (local.get $c) (local.get $cols)))
+        (f32.store
+          (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $rows)) (local.get $r)) (i32.const 2)))
+          (f32.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $cols)) (local.get $c)) (i32.const 2)))))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $ecloop)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $eloop)))
+    (local.set $r (i32.const 0))
+    (block $fdone (loop $floop
+      (br_if $fdone (i32.ge_u (local.get $r) (local.get $rows4)))
+      (local.set $c (local.get $cols4))
+      (block $fcdone (loop $fcloop
+        (br_if $fcdone (i32.ge_u (local.get $c) (local.get $cols)))
+        (f32.store
+          (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $rows)) (local.get $r)) (i32.const 2)))
+          (f32.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $cols)) (local.get $c)) (i32.const 2)))))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $fcloop)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $floop)))
   )
 )
 `;
