@@ -40,6 +40,23 @@ function madd(fma: boolean, a: string, b: string, c: string): string {
   return fma ? `(f32x4.relaxed_madd ${a} ${b} ${c})` : `(f32x4.add (f32x4.mul ${a} ${b}) ${c})`;
 }
 
+/** WAT: dst[c, r] = src[r, c] element by element for r in [r0, r1), c in [c0, c1) (labels prefixed `tag`). */
+function transposeScalar(tag: string, r0: string, r1: string, c0: string, c1: string): string {
+  return `(local.set $r ${r0})
+    (block $${tag}done (loop $${tag}loop
+      (br_if $${tag}done (i32.ge_u (local.get $r) ${r1}))
+      (local.set $c ${c0})
+      (block $${tag}cdone (loop $${tag}cloop
+        (br_if $${tag}cdone (i32.ge_u (local.get $c) ${c1}))
+        (f32.store
+          (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $rows)) (local.get $r)) (i32.const 2)))
+          (f32.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $cols)) (local.get $c)) (i32.const 2)))))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $${tag}cloop)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $${tag}loop)))`;
+}
+
 export function gemmWat(fma: boolean): string {
   const rows = Array.from({ length: TILE_P }, (_, r) => r);
   const accLocals = rows.map((r) => `(local $c${r}0 v128) (local $c${r}1 v128)`).join(' ');
@@ -260,32 +277,8 @@ export function gemmWat(fma: boolean): string {
       (local.set $c0 (local.get $cend))
       (br $c0loop)))
     ;; ragged edges: rows rows4.. (every column), then columns cols4.. (rows below rows4)
-    (local.set $r (local.get $rows4))
-    (block $edone (loop $eloop
-      (br_if $edone (i32.ge_u (local.get $r) (local.get $rows)))
-      (local.set $c (i32.const 0))
-      (block $ecdone (loop $ecloop
-        (br_if $ecdone (i32.ge_u (local.get $c) (local.get $cols)))
-        (f32.store
-          (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $rows)) (local.get $r)) (i32.const 2)))
-          (f32.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $cols)) (local.get $c)) (i32.const 2)))))
-        (local.set $c (i32.add (local.get $c) (i32.const 1)))
-        (br $ecloop)))
-      (local.set $r (i32.add (local.get $r) (i32.const 1)))
-      (br $eloop)))
-    (local.set $r (i32.const 0))
-    (block $fdone (loop $floop
-      (br_if $fdone (i32.ge_u (local.get $r) (local.get $rows4)))
-      (local.set $c (local.get $cols4))
-      (block $fcdone (loop $fcloop
-        (br_if $fcdone (i32.ge_u (local.get $c) (local.get $cols)))
-        (f32.store
-          (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $rows)) (local.get $r)) (i32.const 2)))
-          (f32.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $cols)) (local.get $c)) (i32.const 2)))))
-        (local.set $c (i32.add (local.get $c) (i32.const 1)))
-        (br $fcloop)))
-      (local.set $r (i32.add (local.get $r) (i32.const 1)))
-      (br $floop)))
+    ${transposeScalar('e', '(local.get $rows4)', '(local.get $rows)', '(i32.const 0)', '(local.get $cols)')}
+    ${transposeScalar('f', '(i32.const 0)', '(local.get $rows4)', '(local.get $cols4)', '(local.get $cols)')}
   )
 )
 `;
