@@ -1,32 +1,20 @@
 // Config loading as tables: file text or --set list -> resolved differences
 // from the defaults, or -> the exact one-line error a user would see.
 // In expected messages, FILE stands for the temp file's path.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { applySet, configDiff, loadConfig, parseConfig } from '../../src/config/load.js';
 import { defaultConfig } from '../../src/config/schema.js';
 import { ConfigError } from '../../src/errors.js';
 import { errorOf } from '../helpers/errors.js';
+import { useTempFiles } from '../helpers/files.js';
 
 const DEFAULTS = defaultConfig();
 
 type Diff = ReturnType<typeof configDiff>;
 
-let dir: string;
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'mlp-config-'));
-});
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function writeConfig(name: string, text: string): string {
-  const file = join(dir, name);
-  writeFileSync(file, text);
-  return file;
-}
+const { dir, write: writeConfig } = useTempFiles('mlp-config-');
 
 const configErrorOf = (fn: () => unknown): ConfigError => errorOf(ConfigError, fn);
 

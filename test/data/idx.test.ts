@@ -1,14 +1,14 @@
 // IDX parsing as tables: bytes -> {dims, data}, or bytes -> the exact one-line
 // error a user would see. Buffers are built here from the format description
 // (LeCun's MNIST page): 0x00 0x00 <type> <ndims>, ndims x u32 big-endian, u8 data.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DataFileError } from '../../src/errors.js';
 import { MAX_GUNZIP_BYTES, parseIdx, readIdx, type IdxU8 } from '../../src/data/idx.js';
-import { tempDir } from '../helpers/cli.js';
 import { errorOf } from '../helpers/errors.js';
+import { useTempFiles } from '../helpers/files.js';
 
 /** An IDX file: header for `dims` with type byte `type`, then `data`. */
 function idx(dims: number[], data: ArrayLike<number>, type = 0x08): Uint8Array {
@@ -117,19 +117,7 @@ describe('parseIdx: bytes -> exact error', () => {
 });
 
 describe('readIdx: files, plain and gzipped', () => {
-  let dir: string;
-  beforeAll(() => {
-    dir = tempDir('mlp-idx-');
-  });
-  afterAll(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  function write(name: string, bytes: Uint8Array): string {
-    const file = join(dir, name);
-    writeFileSync(file, bytes);
-    return file;
-  }
+  const { dir, write } = useTempFiles('mlp-idx-');
 
   const labels = idx([5], [3, 1, 4, 1, 5]);
   const images = idx([2, 3, 4], range(24));

