@@ -78,8 +78,10 @@ function makeKernels(variant: WasmVariant, module: WebAssembly.Module, memory: W
   };
 
   /** C (+)= A B on every thread; panel scratch for each thread after `panel` (floats), `panelFloats` each. */
-  const gemm = (panel: number, panelFloats: number, ...args: Parameters<GemmPool['run']>[1]): void =>
-    pool.run(wasm.gemm, args, panel * 4, panelFloats * 4);
+  const gemm = (
+    panel: number, panelFloats: number, C: number, ldc: number, A: number, ars: number, aks: number,
+    B: number, ldb: number, P: number, Q: number, K: number, acc: number,
+  ): void => pool.run(wasm.gemm, C, ldc, A, ars, aks, B, ldb, P, Q, K, acc, panel * 4, panelFloats * 4);
 
   return {
     variant,

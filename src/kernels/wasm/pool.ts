@@ -10,9 +10,6 @@
 // count.
 import { Worker } from 'node:worker_threads';
 
-/** gemm's parameters, as in gemm-wat.ts; S is per thread. */
-export type GemmArgs = [C: number, ldc: number, A: number, ars: number, aks: number, B: number, ldb: number, P: number, Q: number, K: number, acc: number];
-
 export type Gemm = (C: number, ldc: number, A: number, ars: number, aks: number, B: number, ldb: number, P: number, Q: number, K: number, acc: number, S: number) => void;
 
 // Control block (Int32Array over a SharedArrayBuffer).
@@ -86,19 +83,32 @@ export class GemmPool {
   }
 
   /**
-   * C (+)= A B over all threads; `scratch` is the byte address of panel
-   * scratch for `threads` threads, `stride` bytes each (the caller's own is the last).
+   * C (+)= A B over all threads, with gemm's parameters (gemm-wat.ts);
+   * `scratch` is the byte address of panel scratch for `threads` threads,
+   * `stride` bytes each (the caller's own is the last). Allocates nothing.
    */
-  run(gemm: Gemm, args: GemmArgs, scratch: number, stride: number): void {
-    const P = args[7];
+  run(
+    gemm: Gemm, C: number, ldc: number, A: number, ars: number, aks: number, B: number, ldb: number,
+    P: number, Q: number, K: number, acc: number, scratch: number, stride: number,
+  ): void {
     if (this.threads === 1 || P <= 8) {
-      gemm(...args, scratch);
+      gemm(C, ldc, A, ars, aks, B, ldb, P, Q, K, acc, scratch);
       return;
     }
     const ctrl = this.ctrl;
     const rows = chunkRows(P, this.threads);
     const chunks = Math.ceil(P / rows);
-    ctrl.set(args, ARGS);
+    ctrl[ARGS] = C;
+    ctrl[ARGS + 1] = ldc;
+    ctrl[ARGS + 2] = A;
+    ctrl[ARGS + 3] = ars;
+    ctrl[ARGS + 4] = aks;
+    ctrl[ARGS + 5] = B;
+    ctrl[ARGS + 6] = ldb;
+    ctrl[ARGS + 7] = P;
+    ctrl[ARGS + 8] = Q;
+    ctrl[ARGS + 9] = K;
+    ctrl[ARGS + 10] = acc;
     ctrl[CHUNKS] = chunks;
     ctrl[ROWS] = rows;
     ctrl[SCRATCH] = scratch;
@@ -109,7 +119,6 @@ export class GemmPool {
     Atomics.store(ctrl, OPEN, gen); // open before announcing, so a worker that sees GEN = gen may join
     Atomics.store(ctrl, GEN, gen);
     Atomics.notify(ctrl, GEN);
-    const [C, ldc, A, ars, aks, B, ldb, , Q, K, acc] = args;
     const S = scratch + (this.threads - 1) * stride;
     for (let c = Atomics.add(ctrl, NEXT, 1); c < chunks; c = Atomics.add(ctrl, NEXT, 1)) {
       const p0 = c * rows;
