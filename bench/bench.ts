@@ -148,12 +148,12 @@ async function benchEpochs(names: KernelName[]): Promise<EpochRow[]> {
       cfg.training.epochs = 1;
       cfg.training.batch_size = w.batch;
       cfg.training.kernel = name;
-      const data = loadRunData(cfg, 'bench', { train: true, test: false });
+      const train = loadRunData(cfg, 'bench', { train: true, test: false }).train!;
       const model = new Mlp(cfg.model);
       model.init(cfg.model.init, cfg.model.seed, cfg.model.output_bias);
-      const result = await new Trainer(cfg, model, data.train, null).run();
+      const result = await new Trainer(cfg, model, train, null).run();
       const s = result.metrics[0].seconds;
-      rows.push({ kernel: name === 'wasm' ? `${selectKernels(name).name} x${threads}` : selectKernels(name).name, workload: w.name, seconds: s, gflops: (effectiveFlops(w.H) * data.train.n) / s / 1e9 });
+      rows.push({ kernel: name === 'wasm' ? `${selectKernels(name).name} x${threads}` : selectKernels(name).name, workload: w.name, seconds: s, gflops: (effectiveFlops(w.H) * train.n) / s / 1e9 });
     }
   }
   return rows;

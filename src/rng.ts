@@ -33,12 +33,6 @@ export class Rng {
     for (let i = 0; i < 15; i++) this.nextU32(); // warm up: sfc32 mixes poorly for the first outputs
   }
 
-  static fromState(s: RngState): Rng {
-    const r = new Rng(0);
-    r.setState(s);
-    return r;
-  }
-
   state(): RngState {
     return [this.a >>> 0, this.b >>> 0, this.c >>> 0, this.d >>> 0];
   }

@@ -7,7 +7,7 @@ import { Rng, STREAM_SPLIT } from '../rng.js';
 import { limitDataset, loadSplit, splitValidation, type Dataset } from './mnist.js';
 
 export interface RunData {
-  train: Dataset;
+  train: Dataset | null; // null unless asked for
   validation: Dataset | null;
   test: Dataset | null;
 }
@@ -34,7 +34,7 @@ export function loadRunData(cfg: Config, source: string, which: { train: boolean
     test = loadSplit(cfg.data.test, 'test', classes);
     checkInputWidth(test, layers[0], source);
   }
-  return { train: train ?? emptyDataset('train'), validation, test };
+  return { train, validation, test };
 }
 
 function checkInputWidth(ds: Dataset, inputs: number, source: string): void {
@@ -45,8 +45,4 @@ function checkInputWidth(ds: Dataset, inputs: number, source: string): void {
       `the input layer has ${inputs} units but the ${ds.name} images have ${ds.features} pixels`,
     );
   }
-}
-
-function emptyDataset(name: string): Dataset {
-  return { name, n: 0, features: 0, images: new Uint8Array(0), labels: new Uint8Array(0) };
 }

@@ -43,6 +43,19 @@ function train(args: string[], env: Record<string, string> = {}, onStderr?: (tex
   });
 }
 
+/** A stderr watcher for train(): once `pattern` shows, send each signal at its delay (ms). */
+function signalOn(pattern: RegExp, ...signals: Array<[NodeJS.Signals, number]>): (text: string, kill: (s: NodeJS.Signals) => void) => void {
+  let sent = false;
+  return (text, kill) => {
+    if (sent || !pattern.test(text)) return;
+    sent = true;
+    for (const [signal, delay] of signals) {
+      if (delay === 0) kill(signal);
+      else setTimeout(() => kill(signal), delay);
+    }
+  };
+}
+
 /** The tensor bytes of a safetensors file (the header holds the config, whose output.dir differs between runs). */
 function tensorBytes(file: string): Buffer {
   const buf = readFileSync(file);
@@ -83,13 +96,7 @@ describe('mlp-train --resume', () => {
   it('after Ctrl-C at a random batch: exit 130, a hint, then the same weights as an uninterrupted run', async () => {
     const run = join(dir, 'sigint');
     const delay = randomDelay();
-    let sent = false;
-    const r = await train([...SMALL, '--out', run], {}, (text, kill) => {
-      if (!sent && /epoch 1\/6/.test(text)) {
-        sent = true;
-        setTimeout(() => kill('SIGINT'), delay);
-      }
-    });
+    const r = await train([...SMALL, '--out', run], {}, signalOn(/epoch 1\/6/, ['SIGINT', delay]));
     // The interrupt is reported with where it stopped and how to go on.
     expect(r.code, r.stderr).toBe(130);
     expect(r.stderr).toMatch(/interrupted at epoch \d+, batch \d+\/350; checkpoint saved in .*checkpoint\.safetensors/);
@@ -102,13 +109,7 @@ describe('mlp-train --resume', () => {
 
   it('after kill -9 right after an epoch line (checkpoint maybe not yet written): metrics repaired, same weights', async () => {
     const run = join(dir, 'sigkill');
-    let sent = false;
-    const r = await train([...SMALL, '--out', run], {}, (text, kill) => {
-      if (!sent && /epoch 3\/6/.test(text)) {
-        sent = true;
-        kill('SIGKILL');
-      }
-    });
+    const r = await train([...SMALL, '--out', run], {}, signalOn(/epoch 3\/6/, ['SIGKILL', 0]));
     expect(r.signal).toBe('SIGKILL');
     const resumed = await train(['--resume', run]);
     expect(resumed.code, resumed.stderr).toBe(0);
@@ -131,13 +132,7 @@ describe('mlp-train --resume', () => {
 
   it('after kill -9 before the first checkpoint: the run starts over from its config.json, same weights', async () => {
     const run = join(dir, 'early');
-    let sent = false;
-    const r = await train([...SMALL, '--out', run], {}, (text, kill) => {
-      if (!sent && /run folder /.test(text)) {
-        sent = true;
-        kill('SIGKILL');
-      }
-    });
+    const r = await train([...SMALL, '--out', run], {}, signalOn(/run folder /, ['SIGKILL', 0]));
     expect(r.signal).toBe('SIGKILL');
     expect(existsSync(join(run, 'checkpoint.safetensors'))).toBe(false);
     const resumed = await train(['--resume', run]);
@@ -148,14 +143,8 @@ describe('mlp-train --resume', () => {
 
   it('a second Ctrl-C quits at once; the last checkpoint stays good and resumes to the same weights', async () => {
     const run = join(dir, 'twice');
-    let sent = false;
-    const r = await train([...SMALL, '--out', run], {}, (text, kill) => {
-      if (!sent && /epoch 2\/6/.test(text)) {
-        sent = true;
-        kill('SIGINT');
-        setTimeout(() => kill('SIGINT'), 5); // two signals at once would merge into one
-      }
-    });
+    // The second signal 5 ms later: two at once would merge into one.
+    const r = await train([...SMALL, '--out', run], {}, signalOn(/epoch 2\/6/, ['SIGINT', 0], ['SIGINT', 5]));
     // Killed by the re-raised SIGINT, or (if the first one was already handled and the run saved) exit 130.
     expect(r.signal === 'SIGINT' || r.code === 130, `code ${r.code}, signal ${r.signal}`).toBe(true);
     expect(loadCheckpoint(join(run, 'checkpoint.safetensors')).state.epochsDone).toBeGreaterThanOrEqual(1);
@@ -170,13 +159,7 @@ describe('mlp-train --resume', () => {
     expect((await train([...SMALL, ...every, '--out', ref])).code).toBe(0);
     const run = join(dir, 'every');
     const delay = randomDelay();
-    let sent = false;
-    const r = await train([...SMALL, ...every, '--out', run], {}, (text, kill) => {
-      if (!sent && /epoch 1\/6/.test(text)) {
-        sent = true;
-        setTimeout(() => kill('SIGKILL'), delay);
-      }
-    });
+    const r = await train([...SMALL, ...every, '--out', run], {}, signalOn(/epoch 1\/6/, ['SIGKILL', delay]));
     expect(r.signal, `finished before the kill at +${delay} ms`).toBe('SIGKILL');
     const resumed = await train(['--resume', run]);
     expect(resumed.code, resumed.stderr).toBe(0);
