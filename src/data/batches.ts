@@ -5,7 +5,7 @@ import type { Rng } from '../rng.js';
 import type { Dataset } from './mnist.js';
 
 /** byte -> byte/255 as float32, so scaling a pixel is one table load. */
-const PIXEL = new Float32Array(256).map((_, v) => v / 255);
+export const PIXEL = new Float32Array(256).map((_, v) => v / 255);
 
 export class Batcher {
   readonly ds: Dataset;
@@ -13,14 +13,24 @@ export class Batcher {
   readonly X: Float32Array; // [size, features]
   readonly labels: Uint8Array; // [size]
   private readonly order: Uint32Array; // sample index of each position in the epoch
+  /** Fills X with the samples order[start, start + rows) instead of the loop in load() (see WasmPass.loadBatch). */
+  private readonly fill: ((order: Uint32Array, start: number, rows: number) => void) | null;
 
-  constructor(ds: Dataset, size: number) {
+  /** `X`: where to write the batches (for example a buffer in the WebAssembly memory); one of its own if absent. */
+  constructor(ds: Dataset, size: number, X?: Float32Array, fill?: (order: Uint32Array, start: number, rows: number) => void) {
     this.ds = ds;
-    this.size = Math.min(size, ds.n);
-    this.X = new Float32Array(this.size * ds.features);
+    this.size = Batcher.rows(ds, size);
+    if (X && X.length < this.size * ds.features) throw new RangeError(`batch buffer of ${X.length} floats < ${this.size} x ${ds.features}`);
+    this.X = X ?? new Float32Array(this.size * ds.features);
     this.labels = new Uint8Array(this.size);
     this.order = new Uint32Array(ds.n);
+    this.fill = fill ?? null;
     this.resetOrder();
+  }
+
+  /** Rows of a full batch for a requested size on this dataset. */
+  static rows(ds: Dataset, size: number): number {
+    return Math.min(size, ds.n);
   }
 
   /** Batches per epoch; the last one may be short. */
@@ -45,6 +55,11 @@ export class Batcher {
     const F = ds.features;
     const start = k * this.size;
     const rows = Math.min(this.size, ds.n - start);
+    if (this.fill) {
+      for (let r = 0; r < rows; r++) labels[r] = ds.labels[order[start + r]];
+      this.fill(order, start, rows);
+      return rows;
+    }
     for (let r = 0; r < rows; r++) {
       const s = order[start + r];
       labels[r] = ds.labels[s];
@@ -54,4 +69,19 @@ export class Batcher {
     }
     return rows;
   }
+}
+
+/** The most non-zero pixels any batch of `rows` samples can hold (the largest `rows` counts summed). */
+export function maxNonZeros(ds: Dataset, rows: number): number {
+  const F = ds.features;
+  const counts = new Int32Array(ds.n);
+  for (let s = 0; s < ds.n; s++) {
+    let c = 0;
+    for (let f = s * F, end = f + F; f < end; f++) if (ds.images[f] !== 0) c++;
+    counts[s] = c;
+  }
+  counts.sort();
+  let sum = 0;
+  for (let i = ds.n - 1; i >= Math.max(0, ds.n - rows); i--) sum += counts[i];
+  return sum;
 }

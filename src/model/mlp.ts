@@ -133,10 +133,27 @@ export class Mlp {
 }
 
 /**
+ * What the objective and the trainer use of a forward/backward pass (Pass
+ * here, WasmPass in wasm-pass.ts). W and dW are the weights the pass computes
+ * with and their gradients, in one layout (L2 adds lambda W into dW).
+ */
+export interface TrainPass {
+  readonly Y: Vec;
+  readonly logits: Vec;
+  readonly dY: Vec;
+  readonly deltaY: Vec;
+  readonly W: readonly Vec[];
+  readonly dW: readonly Vec[];
+  forward(X: Vec, n: number): Vec;
+  backwardOutput(): void;
+  backwardLayers(X: Vec): void;
+}
+
+/**
  * Buffers of one forward/backward pass for batches of up to `capacity` rows,
  * allocated at construction; forward/backward allocate nothing.
  */
-export class Pass {
+export class Pass implements TrainPass {
   readonly model: Mlp;
   readonly capacity: number;
   readonly Z: Vec[];
@@ -161,6 +178,11 @@ export class Pass {
     this.delta = withBackward ? perLayer() : [];
     this.grads = new F(withBackward ? model.params.length : 0);
     ({ W: this.dW, b: this.db } = withBackward ? views(this.grads, model.slots as LayerSlot[]) : { W: [], b: [] });
+  }
+
+  /** The weights the pass computes with: the model's own. */
+  get W(): Vec[] {
+    return this.model.W;
   }
 
   /** Rows of the last forward pass. */

@@ -7,7 +7,7 @@
 // into dE/dZ of the output layer, L2 adds straight into dW. Nothing here divides
 // by d: the optimizer applies the 1/d of W -= lr (1/d) dE/dW in one place.
 import type { Vec } from '../kernels/matmul.js';
-import type { Mlp, Pass } from '../model/mlp.js';
+import type { Mlp, TrainPass } from '../model/mlp.js';
 import type { OutputBatch } from './batch.js';
 import { Discriminative } from './discriminative.js';
 import { l2AddGrad, l2Value } from './l2.js';
@@ -32,16 +32,17 @@ export interface TermValues {
 
 export class Objective {
   readonly spec: ObjectiveSpec;
-  private readonly model: Mlp;
+  private readonly weights: readonly Vec[];
   private readonly disc: Discriminative | null;
   private readonly current: TermValues = { data: 0, discriminative: 0, l2: 0, total: 0, trSw: null, trSb: null };
 
-  constructor(spec: ObjectiveSpec, model: Mlp) {
+  /** `weights`: where the L2 term reads W (the pass's working copy; the model's by default). */
+  constructor(spec: ObjectiveSpec, model: Mlp, weights: readonly Vec[] = model.W) {
     if (spec.loss === 'cross_entropy' && model.spec.output !== 'softmax') {
       throw new Error('cross_entropy is defined here on softmax outputs only');
     }
     this.spec = spec;
-    this.model = model;
+    this.weights = weights;
     const O = model.outputs;
     this.disc = spec.gamma > 0 ? new Discriminative(spec.gamma, O, O) : null;
   }
@@ -63,7 +64,7 @@ export class Objective {
       ({ trSw, trSb } = this.disc.scatter(b));
       discriminative = 0.5 * this.disc.gamma * (trSw - trSb);
     }
-    const l2 = this.spec.lambda > 0 ? l2Value(this.spec.lambda, this.model.W) : 0;
+    const l2 = this.spec.lambda > 0 ? l2Value(this.spec.lambda, this.weights) : 0;
     const v = this.current;
     v.data = data;
     v.discriminative = discriminative;
@@ -78,7 +79,7 @@ export class Objective {
    * After pass.forward on X: every gradient of E into pass.grads (and the
    * intermediate dA, delta of every layer into the pass's buffers).
    */
-  backward(pass: Pass, X: Vec, b: OutputBatch): void {
+  backward(pass: TrainPass, X: Vec, b: OutputBatch): void {
     const dY = pass.dY;
     dY.fill(0, 0, b.n * b.O);
     if (this.spec.loss === 'mse') mse.addGradY(dY, b);
@@ -86,6 +87,6 @@ export class Objective {
     pass.backwardOutput();
     if (this.spec.loss === 'cross_entropy') crossEntropy.addGradZ(pass.deltaY, b);
     pass.backwardLayers(X);
-    if (this.spec.lambda > 0) l2AddGrad(this.spec.lambda, pass.dW, this.model.W);
+    if (this.spec.lambda > 0) l2AddGrad(this.spec.lambda, pass.dW, pass.W);
   }
 }

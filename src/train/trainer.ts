@@ -9,7 +9,9 @@ import type { Dataset } from '../data/mnist.js';
 import { DivergenceError } from '../errors.js';
 import { argmax, Evaluator } from '../eval/evaluate.js';
 import { setKernelThreads } from '../kernels/matmul.js';
-import { Pass, type Mlp } from '../model/mlp.js';
+import { wasmRuntime } from '../kernels/wasm/runtime.js';
+import { Pass, type Mlp, type TrainPass } from '../model/mlp.js';
+import { WasmPass } from '../model/wasm-pass.js';
 import { oneHot, type OutputBatch } from '../objective/batch.js';
 import { Objective } from '../objective/objective.js';
 import { Rng, STREAM_SHUFFLE, type RngState } from '../rng.js';
@@ -96,7 +98,10 @@ export class Trainer {
   /** Copy of the parameters of the best validation epoch (with a validation split). */
   readonly bestParams: Float32Array | null;
   private readonly batcher: Batcher;
-  private readonly pass: Pass;
+  private readonly pass: TrainPass;
+  /** With the WebAssembly kernels: the pass that holds the working parameters (else the model's arrays are trained). */
+  private readonly wasmPass: WasmPass | null;
+  private readonly jsPass: Pass | null;
   private readonly objective: Objective;
   private readonly shuffleRng: Rng;
   private readonly D: Float32Array; // one-hot targets of a batch
@@ -107,13 +112,18 @@ export class Trainer {
     this.cfg = cfg;
     this.model = model;
     const t = cfg.training;
-    const size = t.batch_size === 'full' ? train.n : t.batch_size;
+    const size = Batcher.rows(train, t.batch_size === 'full' ? train.n : t.batch_size);
     if (t.kernel === 'wasm') setKernelThreads(t.threads);
-    this.batcher = new Batcher(train, size);
-    this.pass = new Pass(model, this.batcher.size, t.kernel);
+    const runtime = t.kernel === 'wasm' && model.Float === Float32Array ? wasmRuntime().runtime : null;
+    this.wasmPass = runtime ? new WasmPass(model, size, runtime, train) : null;
+    this.jsPass = this.wasmPass ? null : new Pass(model, size, t.kernel);
+    this.pass = this.wasmPass ?? this.jsPass!;
+    const wp = this.wasmPass;
+    this.batcher = wp ? new Batcher(train, size, wp.X, (order, start, rows) => wp.loadBatch(order, start, rows)) : new Batcher(train, size);
     this.objective = new Objective(
       { loss: cfg.loss, gamma: cfg.regularization.discriminative, lambda: cfg.regularization.l2 },
       model,
+      this.pass.W,
     );
     this.optimizer = new Sgd(model.params.length, t.momentum);
     this.shuffleRng = new Rng(cfg.model.seed, STREAM_SHUFFLE);
@@ -156,6 +166,7 @@ export class Trainer {
     const b: OutputBatch = { n: 0, O, Y: pass.Y, Z: pass.logits, D, labels: batcher.labels };
     const every = t.checkpoint_every;
     let stopped: StopReason = 'completed';
+    this.wasmPass?.load(model.params, optimizer.velocity);
     // Counted across epochs: short epochs must not starve the signal handlers.
     let lastYield = performance.now();
 
@@ -186,7 +197,9 @@ export class Trainer {
         }
         for (let i = 0; i < n; i++) if (argmax(Y, i * O, O) === batcher.labels[i]) sums.correct++;
         objective.backward(pass, X, b);
-        optimizer.step(model.params, pass.grads, lr * warmupFactor(t.lr_schedule.warmup_steps, e * batcher.count + k), n);
+        const lrNow = lr * warmupFactor(t.lr_schedule.warmup_steps, e * batcher.count + k);
+        if (this.wasmPass) this.wasmPass.step(lrNow, n, optimizer.momentum);
+        else optimizer.step(model.params, this.jsPass!.grads, lrNow, n);
 
         sums.data += v.data;
         sums.discriminative += v.discriminative;
@@ -204,6 +217,7 @@ export class Trainer {
           const now = performance.now();
           sums.seconds += (now - start) / 1000;
           start = now;
+          this.sync();
           if (!stop) this.checkFinite(epoch, k + 1, lr);
           hooks.onCheckpoint?.(st);
         }
@@ -219,6 +233,7 @@ export class Trainer {
       }
       if (stopped === 'interrupted') break;
       sums.seconds += (performance.now() - start) / 1000;
+      this.sync();
       this.checkFinite(epoch, batcher.count, lr);
 
       const evalStart = performance.now();
@@ -262,6 +277,11 @@ export class Trainer {
     }
     const best = st.best && this.bestParams ? { ...st.best, params: this.bestParams } : null;
     return { metrics: st.metrics, stopped, best };
+  }
+
+  /** model.params and optimizer.velocity <- the working copy (WebAssembly pass), before anyone reads them. */
+  private sync(): void {
+    this.wasmPass?.store(this.model.params, this.optimizer.velocity);
   }
 
   /** Weights that overflowed (a loss can stay finite while they do) end the run before anything saves them. */

@@ -4,7 +4,7 @@
 //   node dist/src/kernels/wasm/build.js
 import { mkdirSync, writeFileSync } from 'node:fs';
 import wabtInit from 'wabt';
-import { gemmWat } from './gemm-wat.js';
+import { moduleWat } from './module-wat.js';
 import { WASM_DIR, WASM_FILES } from './files.js';
 
 const wabt = await wabtInit();
@@ -12,7 +12,7 @@ mkdirSync(WASM_DIR, { recursive: true });
 for (const [variant, file] of Object.entries(WASM_FILES)) {
   const fma = variant === 'fma';
   const features = { simd: true, relaxed_simd: fma, threads: true }; // threads: the memory is shared with workers
-  const mod = wabt.parseWat(`gemm-${variant}.wat`, gemmWat(fma), features);
+  const mod = wabt.parseWat(`kernels-${variant}.wat`, moduleWat(fma), features);
   // wabt.js's validate() takes the features too (its index.d.ts omits the parameter).
   (mod.validate as (this: typeof mod, f: typeof features) => void).call(mod, features);
   const { buffer } = mod.toBinary({});

@@ -26,8 +26,10 @@
 // sign of an all-zero sum. Measured on 120x784x800 (GFLOP/s, fma / simd variant):
 // 2 rows 29 / 39, 3 rows 42 / 47, 4 rows 50 / 49, 5 rows 22 / 23, 6 rows
 // 24 / 24: from 5 rows on, V8 spills accumulators (it keeps xmm15 as scratch).
-// Rows past the last full tile go through a 1x8 tile; columns past the last
-// full 8 through a scalar loop. Every C[p, q] sums its k terms in ascending k.
+// Columns past the last full 8 (the 10 outputs: 2) take the tile's 4 rows in
+// the lanes of one vector, from the same panel. Rows past the last full tile
+// go through a 1x8 tile and, at the right edge, a scalar loop. Every C[p, q]
+// sums its k terms in ascending k.
 //
 // `fma`: f32x4.relaxed_madd (one fused multiply-add where the CPU has it,
 // relaxed-SIMD proposal); otherwise f32x4.mul then f32x4.add.
@@ -36,7 +38,7 @@ const TILE_P = 4;
 /** Bytes of a packed panel entry: 4 A values and the byte offset of the B row. */
 const ENTRY = 4 * TILE_P + 4;
 
-function madd(fma: boolean, a: string, b: string, c: string): string {
+export function madd(fma: boolean, a: string, b: string, c: string): string {
   return fma ? `(f32x4.relaxed_madd ${a} ${b} ${c})` : `(f32x4.add (f32x4.mul ${a} ${b}) ${c})`;
 }
 
@@ -57,6 +59,7 @@ function transposeScalar(tag: string, r0: string, r1: string, c0: string, c1: st
       (br $${tag}loop)))`;
 }
 
+/** WAT of the functions gemm, gemm_rows (its pool entry) and transpose (module-wat.ts assembles the module). */
 export function gemmWat(fma: boolean): string {
   const rows = Array.from({ length: TILE_P }, (_, r) => r);
   const accLocals = rows.map((r) => `(local $c${r}0 v128) (local $c${r}1 v128)`).join(' ');
@@ -107,12 +110,10 @@ export function gemmWat(fma: boolean): string {
     )
     .join('');
 
-  return `(module
-  (import "env" "memory" (memory 1 65536 shared))
-
+  return `
   ;; C[p, q] (+)= sum_k A[p*ars + k*aks] * B[k*ldb + q]; pointers in bytes, strides in floats;
   ;; S: scratch for one packed panel of A (5 K words).
-  (func (export "gemm")
+  (func $gemm (export "gemm")
     (param $C i32) (param $ldc i32) (param $A i32) (param $ars i32) (param $aks i32)
     (param $B i32) (param $ldb i32) (param $P i32) (param $Q i32) (param $K i32) (param $acc i32) (param $S i32)
     (local $sk i32) (local $send i32) (local $boff i32) (local $bq i32) (local $v0 f32) (local $v1 f32) (local $v2 f32) (local $v3 f32) (local $p i32) (local $q i32) (local $k i32) (local $P4 i32) (local $Q8 i32)
@@ -171,6 +172,23 @@ export function gemmWat(fma: boolean): string {
         ${storeTile}
         (local.set $q (i32.add (local.get $q) (i32.const 8)))
         (br $qloop)))
+      ;; columns Q8..Q: the 4 rows in the lanes of one vector, from the same panel
+      (block $tqdone (loop $tqloop
+        (br_if $tqdone (i32.ge_u (local.get $q) (local.get $Q)))
+        (local.set $cq (i32.add (local.get $cp) (i32.shl (local.get $q) (i32.const 2))))
+        (local.set $c00 (v128.const i32x4 0 0 0 0))
+        (if (local.get $acc) (then
+          ${rows.map((r) => `(local.set $c00 (f32x4.replace_lane ${r} (local.get $c00) (f32.load (i32.add (local.get $cq) (local.get $co${r})))))`).join('\n          ')}))
+        (local.set $sk (local.get $S))
+        (local.set $bq (i32.add (local.get $B) (i32.shl (local.get $q) (i32.const 2))))
+        (block $tkdone (loop $tkloop
+          (br_if $tkdone (i32.ge_u (local.get $sk) (local.get $send)))
+          (local.set $c00 ${madd(fma, '(v128.load (local.get $sk))', `(v128.load32_splat (i32.add (local.get $bq) (i32.load offset=${4 * TILE_P} (local.get $sk))))`, '(local.get $c00)')})
+          (local.set $sk (i32.add (local.get $sk) (i32.const ${ENTRY})))
+          (br $tkloop)))
+        ${rows.map((r) => `(f32.store (i32.add (local.get $cq) (local.get $co${r})) (f32x4.extract_lane ${r} (local.get $c00)))`).join('\n        ')}
+        (local.set $q (i32.add (local.get $q) (i32.const 1)))
+        (br $tqloop)))
       (local.set $p (i32.add (local.get $p) (i32.const ${TILE_P})))
       (br $ploop)))
 
@@ -204,8 +222,8 @@ export function gemmWat(fma: boolean): string {
       (local.set $p (i32.add (local.get $p) (i32.const 1)))
       (br $rloop)))
 
-    ;; columns Q8..Q of every row: scalar
-    (local.set $p (i32.const 0))
+    ;; columns Q8..Q of the rows P4..P: scalar
+    (local.set $p (local.get $P4))
     (block $sdone (loop $sloop
       (br_if $sdone (i32.ge_u (local.get $p) (local.get $P)))
       (local.set $ap (i32.add (local.get $A) (i32.mul (local.get $p) (local.get $ars))))
@@ -280,6 +298,15 @@ export function gemmWat(fma: boolean): string {
     ${transposeScalar('e', '(local.get $rows4)', '(local.get $rows)', '(i32.const 0)', '(local.get $cols)')}
     ${transposeScalar('f', '(i32.const 0)', '(local.get $rows4)', '(local.get $cols4)', '(local.get $cols)')}
   )
-)
+
+  ;; The pool's entry (pool.ts): gemm on the rows [u0, u1) of C and A, with S as panel scratch.
+  (func (export "gemm_rows") (param $u0 i32) (param $u1 i32) (param $S i32)
+    (param $C i32) (param $ldc i32) (param $A i32) (param $ars i32) (param $aks i32)
+    (param $B i32) (param $ldb i32) (param $Q i32) (param $K i32) (param $acc i32)
+    (call $gemm
+      (i32.add (local.get $C) (i32.shl (i32.mul (local.get $u0) (local.get $ldc)) (i32.const 2))) (local.get $ldc)
+      (i32.add (local.get $A) (i32.shl (i32.mul (local.get $u0) (local.get $ars)) (i32.const 2))) (local.get $ars) (local.get $aks)
+      (local.get $B) (local.get $ldb) (i32.sub (local.get $u1) (local.get $u0)) (local.get $Q) (local.get $K) (local.get $acc) (local.get $S))
+  )
 `;
 }

@@ -1,26 +1,15 @@
-// The WebAssembly SIMD kernels (src/kernels/wasm/gemm-wat.ts) behind the
-// matmul contract of src/kernels/matmul.ts.
-//
-// Loading: relaxed SIMD (fused multiply-add) needs a V8 flag in Node 20, set
-// here before compiling; if that variant does not compile, plain SIMD128; if
-// neither does (or dist/wasm/ is missing), wasmKernels() returns null with the
-// reason and the caller falls back to the TypeScript kernels.
-//
-// Data: this first version copies its operands into the module's memory and
-// the result back (about 1 MB a call for the 784x300 layer, ~5% of the call);
-// the arrays are plain Float32Arrays owned by the model. Float64 operands (the
-// float64 model of mlp-grad and the gradient tests) go to the blocked kernel.
-import { readFileSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
-import { wasmFile, type WasmVariant } from './files.js';
-import { GemmPool, type Gemm } from './pool.js';
+// The WebAssembly SIMD product (src/kernels/wasm/gemm-wat.ts) behind the
+// matmul contract of src/kernels/matmul.ts, for arrays that live outside the
+// module's memory: operands are copied into a scratch block and the result
+// back (about 1 MB a call for the 784x300 layer). Evaluation and the generic
+// Pass use this; training keeps its buffers in the memory (wasm-pass.ts) and
+// copies nothing. Float64 operands (the float64 model of mlp-grad and the
+// gradient tests) go to the blocked kernel.
+import { FN, grainOf } from './pool.js';
+import { wasmRuntime, type WasmRuntime } from './runtime.js';
+import type { WasmVariant } from './files.js';
 
 type Vec = Float32Array | Float64Array;
-
-interface Exports {
-  gemm: Gemm;
-  transpose(dst: number, src: number, rows: number, cols: number): void;
-}
 
 export interface WasmKernels {
   variant: WasmVariant;
@@ -31,8 +20,6 @@ export interface WasmKernels {
   forward(Z: Vec, X: Vec, W: Vec, b: Vec, N: number, I: number, O: number): void;
   backward(dX: Vec | null, dW: Vec, db: Vec, dZ: Vec, X: Vec, W: Vec, N: number, I: number, O: number): void;
 }
-
-const PAGE = 65536;
 
 /** At least half of a sample of 1 in 16 entries is zero (MNIST pixels: 81%; sigmoid activations: never). */
 function mostlyZero(X: Vec, len: number): boolean {
@@ -47,51 +34,46 @@ let loaded: { kernels: WasmKernels | null; reason: string } | null = null;
 /** The WebAssembly kernels, or null and why not. Loaded once. */
 export function wasmKernels(): { kernels: WasmKernels | null; reason: string } {
   if (loaded) return loaded;
-  const failures: string[] = [];
-  setFlagsFromString('--experimental-wasm-relaxed-simd');
-  for (const variant of ['fma', 'simd'] as const) {
-    try {
-      const bytes = readFileSync(wasmFile(variant));
-      const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
-      const module = new WebAssembly.Module(bytes);
-      const instance = new WebAssembly.Instance(module, { env: { memory } });
-      loaded = { kernels: makeKernels(variant, module, memory, instance.exports as unknown as Exports), reason: variant };
-      return loaded;
-    } catch (err) {
-      failures.push(`${variant}: ${(err as Error).message}`);
-    }
-  }
-  loaded = { kernels: null, reason: failures.join('; ') };
+  const { runtime, reason } = wasmRuntime();
+  loaded = { kernels: runtime ? makeKernels(runtime) : null, reason };
   return loaded;
 }
 
-function makeKernels(variant: WasmVariant, module: WebAssembly.Module, memory: WebAssembly.Memory, wasm: Exports): WasmKernels {
-  let heap = new Float32Array(memory.buffer);
-  let pool = new GemmPool(module, memory, 1);
+function makeKernels(rt: WasmRuntime): WasmKernels {
+  const { heap, exports: wasm } = rt;
+  // One scratch block, replaced by a larger one when a call needs more.
+  let scratch = 0;
+  let scratchBytes = 0;
+  let heapF32: Float32Array = new Float32Array(0);
+  /** Byte address of the float at index `floats` of the scratch block. */
+  const ptr = (floats: number): number => scratch + floats * 4;
 
-  /** Make room for `floats` floats of scratch; returns the heap view (renewed if the memory grew). */
+  /** Make room for `floats` floats of scratch; returns a view of it (floats from its start). */
   const reserve = (floats: number): Float32Array => {
-    const need = floats * 4 - memory.buffer.byteLength;
-    if (need > 0) memory.grow(Math.ceil(need / PAGE));
-    if (heap.length * 4 !== memory.buffer.byteLength) heap = new Float32Array(memory.buffer);
-    return heap;
+    if (floats * 4 > scratchBytes) {
+      if (scratch) heap.release(scratch);
+      scratchBytes = Math.max(floats * 4, 2 * scratchBytes);
+      scratch = heap.alloc(scratchBytes);
+      heapF32 = heap.f32(scratch, scratchBytes / 4);
+    }
+    return heapF32;
   };
 
-  /** C (+)= A B on every thread; panel scratch for each thread after `panel` (floats), `panelFloats` each. */
+  /** C (+)= A B on every thread; panel scratch for each thread after `panel` (floats from scratch), `panelFloats` each. */
   const gemm = (
     panel: number, panelFloats: number, C: number, ldc: number, A: number, ars: number, aks: number,
     B: number, ldb: number, P: number, Q: number, K: number, acc: number,
-  ): void => pool.run(wasm.gemm, C, ldc, A, ars, aks, B, ldb, P, Q, K, acc, panel * 4, panelFloats * 4);
+  ): void => {
+    rt.pool().run(FN.gemm_rows, P, grainOf(P, rt.threads, 4, 8), ptr(panel), panelFloats * 4, ptr(C), ldc, ptr(A), ars, aks, ptr(B), ldb, Q, K, acc);
+  };
 
   return {
-    variant,
+    variant: rt.variant,
     get threads() {
-      return pool.threads;
+      return rt.threads;
     },
     setThreads(n) {
-      if (n === pool.threads) return;
-      pool.close();
-      pool = new GemmPool(module, memory, n);
+      rt.setThreads(n);
     },
 
     // Z[N,O] = X[N,I] · W[O,I]^T + b[O]
@@ -99,37 +81,36 @@ function makeKernels(variant: WasmVariant, module: WebAssembly.Module, memory: W
       // scratch (in floats): X | W | Wt = W^T [I, O] | Z
       const x = 0, w = x + N * I, wt = w + O * I, z = wt + I * O, panel = z + N * O;
       const pf = 5 * I;
-      const h = reserve(panel + pool.threads * pf);
+      const h = reserve(panel + rt.threads * pf);
       h.set(X.subarray(0, N * I), x);
       h.set(W.subarray(0, O * I), w);
-      wasm.transpose(wt * 4, w * 4, O, I);
+      wasm.transpose(ptr(wt), ptr(w), O, I);
       for (let n = 0; n < N; n++) h.set(b.subarray(0, O), z + n * O);
-      gemm(panel, pf, z * 4, O, x * 4, I, 1, wt * 4, O, N, O, I, 1);
+      gemm(panel, pf, z, O, x, I, 1, wt, O, N, O, I, 1);
       Z.set(h.subarray(z, z + N * O));
     },
 
     // dX[N,I] = dZ · W ;  dW[O,I] = dZ^T · X ;  db[O] = Σ_n dZ
     backward(dX, dW, db, dZ, X, W, N, I, O) {
-      // scratch: dZ | X | W | dW | dX
       // scratch: dZ | X | W | dW | dW^T | dX | panel
       const g = 0, x = g + N * O, w = x + N * I, dw = w + O * I, dwt = dw + O * I, dx = dwt + O * I;
       const panel = dx + (dX ? N * I : 0);
       const pf = 5 * Math.max(N, O, I);
-      const h = reserve(panel + pool.threads * pf);
+      const h = reserve(panel + rt.threads * pf);
       h.set(dZ.subarray(0, N * O), g);
       h.set(X.subarray(0, N * I), x);
       if (mostlyZero(X, N * I)) {
         // dW^T[I,O] = X^T dZ: the packed panels hold X[n, i..i+3] and skip the n where all four are 0
         // (most of MNIST's pixel blocks); then transpose. The same sums, in the same order.
-        gemm(panel, pf, dwt * 4, O, x * 4, 1, I, g * 4, O, I, O, N, 0);
-        wasm.transpose(dw * 4, dwt * 4, I, O);
+        gemm(panel, pf, dwt, O, x, 1, I, g, O, I, O, N, 0);
+        wasm.transpose(ptr(dw), ptr(dwt), I, O);
       } else {
-        gemm(panel, pf, dw * 4, I, g * 4, 1, O, x * 4, I, O, I, N, 0);
+        gemm(panel, pf, dw, I, g, 1, O, x, I, O, I, N, 0);
       }
       dW.set(h.subarray(dw, dw + O * I));
       if (dX) {
         h.set(W.subarray(0, O * I), w);
-        gemm(panel, pf, dx * 4, I, g * 4, O, 1, w * 4, I, N, I, O, 0);
+        gemm(panel, pf, dx, I, g, O, 1, w, I, N, I, O, 0);
         dX.set(h.subarray(dx, dx + N * I));
       }
       for (let o = 0; o < O; o++) {

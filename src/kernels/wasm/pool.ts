@@ -1,37 +1,45 @@
-// Both cores: the rows of C are cut into chunks that the main thread and
-// worker threads claim one at a time (an atomic counter), each running the
-// same WebAssembly gemm on its rows of the shared memory. Chunks, not halves:
-// if another process holds a core, the thread there claims fewer chunks and
-// the product slows down gracefully instead of waiting at a barrier.
+// Both cores: a job is one of the module's range functions, fn(u0, u1, S,
+// ...args), over `units` units (rows, columns or elements) cut into chunks of
+// `grain` units that the main thread and the workers claim one at a time (an
+// atomic counter), each on the shared memory. Chunks, not halves: if another
+// process holds a core, the thread there claims fewer chunks and the job slows
+// down gracefully instead of waiting at a barrier.
 //
-// Every entry of C is computed by one thread with the same sequence of
-// operations whatever the chunking (the k sum of a row does not depend on
-// which rows share its tile), so the result is bit-identical for any thread
-// count.
+// Every unit is computed by one thread with the same sequence of operations
+// whatever the chunking (grains are multiples of the kernels' tiles), so the
+// result is bit-identical for any thread count.
 import { Worker } from 'node:worker_threads';
 
-export type Gemm = (C: number, ldc: number, A: number, ars: number, aks: number, B: number, ldb: number, P: number, Q: number, K: number, acc: number, S: number) => void;
+/** A range function of the module: fn(u0, u1, S, a0, .., a9), every argument an i32 word. */
+export type PoolFunction = (u0: number, u1: number, S: number, ...args: number[]) => void;
+
+/** The module's range functions, by index (the worker looks them up by name). */
+export const POOL_FUNCTIONS = ['gemm_rows', 'spmm', 'sigmoid', 'sigmoid_backward', 'sgd', 'col_sums', 'bias_rows'] as const;
+export const FN = { gemm_rows: 0, spmm: 1, sigmoid: 2, sigmoid_backward: 3, sgd: 4, col_sums: 5, bias_rows: 6 } as const;
 
 // Control block (Int32Array over a SharedArrayBuffer).
 const GEN = 0; // job generation: bumped to start a job
 const NEXT = 1; // next chunk to claim
 const DONE = 2; // chunks finished
 const CHUNKS = 3; // chunks in the job
-const ROWS = 4; // rows per chunk
-const ARGS = 5; // 11 gemm arguments
-const SCRATCH = 16; // byte address of thread 0's panel scratch
-const SCRATCH_STRIDE = 17; // bytes of panel scratch per thread
-const STOP = 18;
-const ACTIVE = 19; // workers inside a job
-const OPEN = 20; // the generation workers may join, 0 while none (arguments being written, or the job closed)
-const CTRL_INTS = 21;
+const GRAIN = 4; // units per chunk
+const UNITS = 5;
+const FUNC = 6; // index into POOL_FUNCTIONS
+const SCRATCH = 7; // byte address of thread 0's scratch
+const SCRATCH_STRIDE = 8; // bytes of scratch per thread
+const STOP = 9;
+const ACTIVE = 10; // workers inside a job
+const OPEN = 11; // the generation workers may join, 0 while none (arguments being written, or the job closed)
+const ARGS = 12; // 10 argument words
+const CTRL_INTS = 22;
 
 // The worker: instantiate the module on the shared memory, then run chunks of each job.
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { module, memory, ctrl: sab, index } = workerData;
+const { module, memory, ctrl: sab, index, names } = workerData;
 const ctrl = new Int32Array(sab);
-const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm;
+const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const fns = names.map((name) => exports[name]);
 let seen = 0;
 for (;;) {
   Atomics.wait(ctrl, ${GEN}, seen);
@@ -46,12 +54,12 @@ for (;;) {
     Atomics.notify(ctrl, ${ACTIVE});
     continue;
   }
-  const chunks = ctrl[${CHUNKS}], rows = ctrl[${ROWS}];
-  const [C, ldc, A, ars, aks, B, ldb, P, Q, K, acc] = ctrl.subarray(${ARGS}, ${ARGS + 11});
+  const fn = fns[ctrl[${FUNC}]], chunks = ctrl[${CHUNKS}], grain = ctrl[${GRAIN}], units = ctrl[${UNITS}];
+  const [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9] = ctrl.subarray(${ARGS}, ${ARGS + 10});
   const S = ctrl[${SCRATCH}] + index * ctrl[${SCRATCH_STRIDE}];
   for (let c = Atomics.add(ctrl, ${NEXT}, 1); c < chunks; c = Atomics.add(ctrl, ${NEXT}, 1)) {
-    const p0 = c * rows, n = Math.min(rows, P - p0);
-    gemm(C + p0 * ldc * 4, ldc, A + p0 * ars * 4, ars, aks, B, ldb, n, Q, K, acc, S);
+    const u0 = c * grain;
+    fn(u0, Math.min(u0 + grain, units), S, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9);
     if (Atomics.add(ctrl, ${DONE}, 1) + 1 === chunks) Atomics.notify(ctrl, ${DONE});
   }
   Atomics.sub(ctrl, ${ACTIVE}, 1);
@@ -59,70 +67,68 @@ for (;;) {
 }
 `;
 
-/** Rows per chunk: several chunks per thread (so a slow core takes fewer), a multiple of the 4-row tile. */
-function chunkRows(P: number, threads: number): number {
-  const target = Math.ceil(P / (threads * 4));
-  return Math.max(4, Math.ceil(target / 4) * 4);
-}
-
-export class GemmPool {
+export class WorkerPool {
   readonly threads: number;
   private readonly ctrl: Int32Array;
   private readonly workers: Worker[];
+  private readonly fns: readonly PoolFunction[];
 
   /** `threads` - 1 workers on `memory` (shared); the calling thread is the last one. */
-  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, threads: number) {
+  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, fns: readonly PoolFunction[], threads: number) {
     this.threads = threads;
+    this.fns = fns;
     this.ctrl = new Int32Array(new SharedArrayBuffer(CTRL_INTS * 4));
     this.workers = [];
     for (let index = 0; index < threads - 1; index++) {
-      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, ctrl: this.ctrl.buffer, index } });
+      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, ctrl: this.ctrl.buffer, index, names: POOL_FUNCTIONS } });
       w.unref(); // idle workers must not keep the process alive
       this.workers.push(w);
     }
   }
 
   /**
-   * C (+)= A B over all threads, with gemm's parameters (gemm-wat.ts);
-   * `scratch` is the byte address of panel scratch for `threads` threads,
-   * `stride` bytes each (the caller's own is the last). Allocates nothing.
+   * fn(u0, u1, S, a0..a9) over [0, units) in chunks of `grain` units, on all
+   * threads; thread t's S is scratch + t * stride (the caller's own is the
+   * last). Jobs of at most `grain` units run on the calling thread alone.
+   * Allocates nothing.
    */
   run(
-    gemm: Gemm, C: number, ldc: number, A: number, ars: number, aks: number, B: number, ldb: number,
-    P: number, Q: number, K: number, acc: number, scratch: number, stride: number,
+    fn: number, units: number, grain: number, scratch: number, stride: number,
+    a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0, a9 = 0,
   ): void {
-    if (this.threads === 1 || P <= 8) {
-      gemm(C, ldc, A, ars, aks, B, ldb, P, Q, K, acc, scratch);
+    const S = scratch + (this.threads - 1) * stride;
+    if (this.threads === 1 || units <= grain) {
+      this.fns[fn](0, units, S, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9);
       return;
     }
     const ctrl = this.ctrl;
-    const rows = chunkRows(P, this.threads);
-    const chunks = Math.ceil(P / rows);
-    ctrl[ARGS] = C;
-    ctrl[ARGS + 1] = ldc;
-    ctrl[ARGS + 2] = A;
-    ctrl[ARGS + 3] = ars;
-    ctrl[ARGS + 4] = aks;
-    ctrl[ARGS + 5] = B;
-    ctrl[ARGS + 6] = ldb;
-    ctrl[ARGS + 7] = P;
-    ctrl[ARGS + 8] = Q;
-    ctrl[ARGS + 9] = K;
-    ctrl[ARGS + 10] = acc;
+    const chunks = Math.ceil(units / grain);
+    ctrl[FUNC] = fn;
+    ctrl[UNITS] = units;
+    ctrl[GRAIN] = grain;
     ctrl[CHUNKS] = chunks;
-    ctrl[ROWS] = rows;
     ctrl[SCRATCH] = scratch;
     ctrl[SCRATCH_STRIDE] = stride;
+    ctrl[ARGS] = a0;
+    ctrl[ARGS + 1] = a1;
+    ctrl[ARGS + 2] = a2;
+    ctrl[ARGS + 3] = a3;
+    ctrl[ARGS + 4] = a4;
+    ctrl[ARGS + 5] = a5;
+    ctrl[ARGS + 6] = a6;
+    ctrl[ARGS + 7] = a7;
+    ctrl[ARGS + 8] = a8;
+    ctrl[ARGS + 9] = a9;
     Atomics.store(ctrl, DONE, 0);
     Atomics.store(ctrl, NEXT, 0);
     const gen = Atomics.load(ctrl, GEN) + 1;
     Atomics.store(ctrl, OPEN, gen); // open before announcing, so a worker that sees GEN = gen may join
     Atomics.store(ctrl, GEN, gen);
     Atomics.notify(ctrl, GEN);
-    const S = scratch + (this.threads - 1) * stride;
+    const f = this.fns[fn];
     for (let c = Atomics.add(ctrl, NEXT, 1); c < chunks; c = Atomics.add(ctrl, NEXT, 1)) {
-      const p0 = c * rows;
-      gemm(C + p0 * ldc * 4, ldc, A + p0 * ars * 4, ars, aks, B, ldb, Math.min(rows, P - p0), Q, K, acc, S);
+      const u0 = c * grain;
+      f(u0, Math.min(u0 + grain, units), S, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9);
       Atomics.add(ctrl, DONE, 1);
     }
     for (let done = Atomics.load(ctrl, DONE); done < chunks; done = Atomics.load(ctrl, DONE)) {
@@ -141,4 +147,15 @@ export class GemmPool {
     Atomics.notify(this.ctrl, GEN);
     for (const w of this.workers) void w.terminate();
   }
+}
+
+/**
+ * Units per chunk for a job of `units` units on `threads` threads: about four
+ * chunks per thread (so a thread on a busy core takes fewer), a multiple of
+ * `multiple` (the kernel's tile), at least `min` (below that, a chunk costs
+ * more to hand out than to compute).
+ */
+export function grainOf(units: number, threads: number, multiple: number, min = multiple): number {
+  const g = Math.ceil(units / (threads * 4));
+  return Math.max(min, Math.ceil(g / multiple) * multiple);
 }

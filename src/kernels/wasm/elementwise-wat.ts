@@ -1,0 +1,150 @@
+// The WebAssembly text of a training step's element-wise work: the sigmoid
+// and its derivative, bias rows, bias gradients (column sums) and the SGD
+// update. In JavaScript these loops were a quarter of an epoch.
+//
+// Every function works on a range [u0, u1) of its units (elements, rows or
+// columns) so the worker pool can split it; S (scratch) is unused here but
+// keeps the pool's calling convention. Float arguments arrive as their i32
+// bits (the pool passes i32 words). Each unit gets the same operations in
+// the 4-lane body and in the one-at-a-time tail (the tail runs the same
+// vector code on a splat), so any split gives the same bits.
+import { madd } from './gemm-wat.js';
+
+const f = (x: number): string => `(v128.const f32x4 ${x} ${x} ${x} ${x})`;
+
+/**
+ * WAT expression: e^x for each lane of `x` (a v128 expression), |rel. error|
+ * about 2 ulp on [-87, 88] (Cephes expf: x = n ln2 + r with |r| <= ln2/2,
+ * e^r by a degree-7 polynomial, times 2^n built in the exponent bits).
+ * Lanes outside are clamped: e^x underflows to 2^-126, overflows to 2^127 e^0.3.
+ */
+function expLanes(fma: boolean, x: string): { stmts: string; value: string } {
+  const m = (a: string, b: string, c: string): string => madd(fma, a, b, c);
+  const stmts = `(local.set $x (f32x4.max (f32x4.min ${x} ${f(88.3)}) ${f(-87.3)}))
+      (local.set $n (f32x4.nearest (f32x4.mul (local.get $x) ${f(1.4426950408889634)})))
+      (local.set $r (f32x4.sub (f32x4.sub (local.get $x) (f32x4.mul (local.get $n) ${f(0.693359375)}))
+        (f32x4.mul (local.get $n) ${f(-2.12194440e-4)})))
+      (local.set $t ${m(f(1.9875691500e-4), '(local.get $r)', f(1.3981999507e-3))})
+      (local.set $t ${m('(local.get $t)', '(local.get $r)', f(8.3334519073e-3))})
+      (local.set $t ${m('(local.get $t)', '(local.get $r)', f(4.1665795894e-2))})
+      (local.set $t ${m('(local.get $t)', '(local.get $r)', f(1.6666665459e-1))})
+      (local.set $t ${m('(local.get $t)', '(local.get $r)', f(5.0000001201e-1))})
+      (local.set $t (f32x4.add ${m('(local.get $t)', '(f32x4.mul (local.get $r) (local.get $r))', '(local.get $r)')} ${f(1)}))`;
+  const value = `(f32x4.mul (local.get $t)
+        (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $n)) (v128.const i32x4 127 127 127 127)) (i32.const 23)))`;
+  return { stmts, value };
+}
+
+type Store = (base: string, value: string) => string;
+
+/**
+ * WAT of an element-wise function over float indices [u0, u1): `body` gets a
+ * `store(base, value)` and reads the v128 locals $<input>v, loaded from each
+ * of `inputs` at the byte offset $o. The tail runs the same body on splats
+ * and stores lane 0.
+ */
+function overElements(name: string, params: string, locals: string, inputs: string[], body: (store: Store) => string): string {
+  const load4 = inputs.map((p) => `(local.set $${p}v (v128.load (i32.add (local.get $${p}) (local.get $o))))`).join('\n        ');
+  const load1 = inputs.map((p) => `(local.set $${p}v (v128.load32_splat (i32.add (local.get $${p}) (local.get $o))))`).join('\n        ');
+  const vlocals = inputs.map((p) => `(local $${p}v v128)`).join(' ');
+  const store4: Store = (base, value) => `(v128.store (i32.add (local.get ${base}) (local.get $o)) ${value})`;
+  const store1: Store = (base, value) => `(v128.store32_lane 0 (i32.add (local.get ${base}) (local.get $o)) ${value})`;
+  return `
+  (func (export "${name}") (param $u0 i32) (param $u1 i32) (param $S i32) ${params}
+    (local $o i32) (local $end4 i32) (local $end i32) ${vlocals} ${locals}
+    (local.set $o (i32.shl (local.get $u0) (i32.const 2)))
+    (local.set $end (i32.shl (local.get $u1) (i32.const 2)))
+    (local.set $end4 (i32.sub (local.get $end) (i32.and (i32.sub (local.get $end) (local.get $o)) (i32.const 15))))
+    (block $done (loop $loop
+      (br_if $done (i32.ge_u (local.get $o) (local.get $end4)))
+        ${load4}
+        ${body(store4)}
+      (local.set $o (i32.add (local.get $o) (i32.const 16)))
+      (br $loop)))
+    (block $tdone (loop $tloop
+      (br_if $tdone (i32.ge_u (local.get $o) (local.get $end)))
+        ${load1}
+        ${body(store1)}
+      (local.set $o (i32.add (local.get $o) (i32.const 4)))
+      (br $tloop)))
+  )`;
+}
+
+export function elementwiseWat(fma: boolean): string {
+  const expLocals = '(local $x v128) (local $n v128) (local $r v128) (local $t v128)';
+  return `
+  ;; A = 1 / (1 + e^-Z), elements [u0, u1)
+  ${overElements('sigmoid', '(param $A i32) (param $Z i32)', expLocals, ['Z'],
+    (store) => {
+      const e = expLanes(fma, '(f32x4.neg (local.get $Zv))');
+      return `${e.stmts}
+        ${store('$A', `(f32x4.div ${f(1)} (f32x4.add ${f(1)} ${e.value}))`)}`;
+    })}
+
+  ;; dZ = dA * A * (1 - A), elements [u0, u1)
+  ${overElements('sigmoid_backward', '(param $dZ i32) (param $dA i32) (param $A i32)', '', ['dA', 'A'],
+    (store) => store('$dZ', `(f32x4.mul (f32x4.mul (local.get $dAv) (local.get $Av)) (f32x4.sub ${f(1)} (local.get $Av)))`))}
+
+  ;; gradient descent with momentum on elements [u0, u1) (src/train/optimizer.ts):
+  ;; mu > 0: V = mu V + scale G, P = P - lr V;  mu = 0: P = P - (lr scale) G
+  ${overElements('sgd', '(param $P i32) (param $V i32) (param $G i32) (param $mu i32) (param $scale i32) (param $lr i32)',
+    '(local $muv v128) (local $sv v128) (local $lv v128) (local $vv v128)', ['P', 'V', 'G'],
+    (store) => `(local.set $lv (f32x4.splat (f32.reinterpret_i32 (local.get $lr))))
+        (local.set $sv (f32x4.splat (f32.reinterpret_i32 (local.get $scale))))
+        (if (local.get $mu)
+          (then
+            (local.set $muv (f32x4.splat (f32.reinterpret_i32 (local.get $mu))))
+            (local.set $vv (f32x4.add (f32x4.mul (local.get $muv) (local.get $Vv)) (f32x4.mul (local.get $sv) (local.get $Gv))))
+            ${store('$V', '(local.get $vv)')}
+            ${store('$P', '(f32x4.sub (local.get $Pv) (f32x4.mul (local.get $lv) (local.get $vv)))')})
+          (else
+            ${store('$P', '(f32x4.sub (local.get $Pv) (f32x4.mul (f32x4.mul (local.get $lv) (local.get $sv)) (local.get $Gv)))')}))`)}
+
+  ;; Z[p, :] = b for the rows p in [u0, u1) of Z [., O]
+  (func (export "bias_rows") (param $u0 i32) (param $u1 i32) (param $S i32) (param $Z i32) (param $b i32) (param $O i32)
+    (local.set $O (i32.shl (local.get $O) (i32.const 2)))
+    (local.set $Z (i32.add (local.get $Z) (i32.mul (local.get $u0) (local.get $O))))
+    (block $done (loop $loop
+      (br_if $done (i32.ge_u (local.get $u0) (local.get $u1)))
+      (memory.copy (local.get $Z) (local.get $b) (local.get $O))
+      (local.set $Z (i32.add (local.get $Z) (local.get $O)))
+      (local.set $u0 (i32.add (local.get $u0) (i32.const 1)))
+      (br $loop)))
+  )
+
+  ;; db[q] = sum_n D[n, q] over n in [0, N) (ascending), for the columns q in [u0, u1) of D [N, O]
+  (func (export "col_sums") (param $u0 i32) (param $u1 i32) (param $S i32) (param $db i32) (param $D i32) (param $N i32) (param $O i32)
+    (local $q i32) (local $n i32) (local $d i32) (local $s v128) (local $s1 f32)
+    (local.set $O (i32.shl (local.get $O) (i32.const 2)))
+    (local.set $q (local.get $u0))
+    (block $done (loop $loop
+      (br_if $done (i32.gt_u (i32.add (local.get $q) (i32.const 4)) (local.get $u1)))
+      (local.set $s (v128.const i32x4 0 0 0 0))
+      (local.set $d (i32.add (local.get $D) (i32.shl (local.get $q) (i32.const 2))))
+      (local.set $n (local.get $N))
+      (block $ndone (loop $nloop
+        (br_if $ndone (i32.eqz (local.get $n)))
+        (local.set $s (f32x4.add (local.get $s) (v128.load (local.get $d))))
+        (local.set $d (i32.add (local.get $d) (local.get $O)))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $nloop)))
+      (v128.store (i32.add (local.get $db) (i32.shl (local.get $q) (i32.const 2))) (local.get $s))
+      (local.set $q (i32.add (local.get $q) (i32.const 4)))
+      (br $loop)))
+    (block $tdone (loop $tloop
+      (br_if $tdone (i32.ge_u (local.get $q) (local.get $u1)))
+      (local.set $s1 (f32.const 0))
+      (local.set $d (i32.add (local.get $D) (i32.shl (local.get $q) (i32.const 2))))
+      (local.set $n (local.get $N))
+      (block $ndone (loop $nloop
+        (br_if $ndone (i32.eqz (local.get $n)))
+        (local.set $s1 (f32.add (local.get $s1) (f32.load (local.get $d))))
+        (local.set $d (i32.add (local.get $d) (local.get $O)))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $nloop)))
+      (f32.store (i32.add (local.get $db) (i32.shl (local.get $q) (i32.const 2))) (local.get $s1))
+      (local.set $q (i32.add (local.get $q) (i32.const 1)))
+      (br $tloop)))
+  )
+`;
+}

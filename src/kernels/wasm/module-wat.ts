@@ -1,0 +1,16 @@
+// The one WebAssembly module of the kernels, in text: the dense product
+// (gemm-wat.ts), the sparse first layer (sparse-wat.ts) and the element-wise
+// work of a step (elementwise-wat.ts), on a memory shared with the workers.
+import { elementwiseWat } from './elementwise-wat.js';
+import { gemmWat } from './gemm-wat.js';
+import { sparseWat } from './sparse-wat.js';
+
+export function moduleWat(fma: boolean): string {
+  return `(module
+  (import "env" "memory" (memory 1 65536 shared))
+${gemmWat(fma)}
+${sparseWat(fma)}
+${elementwiseWat(fma)}
+)
+`;
+}

@@ -1,0 +1,160 @@
+// The WebAssembly kernels' runtime: one module (module-wat.ts, assembled into
+// dist/wasm/), one shared memory, an allocator over that memory, and the
+// worker pool that runs the module's range functions on every thread.
+//
+// Loading: relaxed SIMD (fused multiply-add) needs a V8 flag in Node 20, set
+// here before compiling; if that variant does not compile, plain SIMD128; if
+// neither does (or dist/wasm/ is missing), wasmRuntime() returns null with the
+// reason and the callers fall back to the TypeScript kernels.
+import { readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { wasmFile, type WasmVariant } from './files.js';
+import { POOL_FUNCTIONS, WorkerPool, type PoolFunction } from './pool.js';
+
+/** The module's exports (pointers are byte addresses in the shared memory; see the *-wat.ts files). */
+export interface KernelExports {
+  gemm(C: number, ldc: number, A: number, ars: number, aks: number, B: number, ldb: number, P: number, Q: number, K: number, acc: number, S: number): void;
+  transpose(dst: number, src: number, rows: number, cols: number): void;
+  csr_rows(X: number, N: number, K: number, ldb: number, R: number, E: number): void;
+  load_batch(X: number, images: number, order: number, N: number, K: number, table: number, ldb: number, R: number, E: number): void;
+}
+
+const PAGE = 65536;
+const ALIGN = 64; // a cache line
+
+/**
+ * First-fit allocator over the shared memory. Blocks are handed out once per
+ * run (a training pass, a scratch area), never per batch. The memory only
+ * grows; views made before a growth stay valid (a shared buffer is never detached).
+ */
+export class Heap {
+  private readonly memory: WebAssembly.Memory;
+  private readonly free: Array<{ at: number; bytes: number }> = [];
+  private readonly used = new Map<number, number>();
+  private top = ALIGN; // address 0 stays unused: a null pointer is never a block
+
+  constructor(memory: WebAssembly.Memory) {
+    this.memory = memory;
+  }
+
+  /** A block of at least `bytes` bytes, 64-byte aligned; its address. */
+  alloc(bytes: number): number {
+    const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+    const i = this.free.findIndex((f) => f.bytes >= size);
+    let at: number;
+    if (i >= 0) {
+      const f = this.free[i];
+      at = f.at;
+      if (f.bytes === size) this.free.splice(i, 1);
+      else {
+        f.at += size;
+        f.bytes -= size;
+      }
+    } else {
+      at = this.top;
+      this.top += size;
+      const short = this.top - this.memory.buffer.byteLength;
+      if (short > 0) this.memory.grow(Math.ceil(short / PAGE));
+    }
+    this.used.set(at, size);
+    return at;
+  }
+
+  /** Give a block back (merged with free neighbours). */
+  release(at: number): void {
+    const size = this.used.get(at);
+    if (size === undefined) throw new Error(`heap: ${at} is not an allocated block`);
+    this.used.delete(at);
+    this.free.push({ at, bytes: size });
+    this.free.sort((a, b) => a.at - b.at);
+    for (let j = this.free.length - 1; j > 0; j--) {
+      const prev = this.free[j - 1];
+      const cur = this.free[j];
+      if (prev.at + prev.bytes === cur.at) {
+        prev.bytes += cur.bytes;
+        this.free.splice(j, 1);
+      }
+    }
+    const last = this.free[this.free.length - 1];
+    if (last.at + last.bytes === this.top) {
+      this.top = last.at;
+      this.free.pop();
+    }
+  }
+
+  /** A Float32Array over `floats` floats at `at`. */
+  f32(at: number, floats: number): Float32Array {
+    return new Float32Array(this.memory.buffer, at, floats);
+  }
+
+  i32(at: number, words: number): Int32Array {
+    return new Int32Array(this.memory.buffer, at, words);
+  }
+}
+
+export interface WasmRuntime {
+  variant: WasmVariant;
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  exports: KernelExports;
+  heap: Heap;
+  /** The pool's functions, callable on this thread: fn(u0, u1, scratch, ...args). */
+  fns: readonly PoolFunction[];
+  /** Threads the range functions run on (the caller's plus workers); 1 until setThreads. */
+  readonly threads: number;
+  setThreads(n: number): void;
+  pool(): WorkerPool;
+}
+
+let loaded: { runtime: WasmRuntime | null; reason: string } | null = null;
+
+/** The runtime, or null and why not. Loaded once per process. */
+export function wasmRuntime(): { runtime: WasmRuntime | null; reason: string } {
+  if (loaded) return loaded;
+  const failures: string[] = [];
+  setFlagsFromString('--experimental-wasm-relaxed-simd');
+  for (const variant of ['fma', 'simd'] as const) {
+    try {
+      const bytes = readFileSync(wasmFile(variant));
+      const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
+      const module = new WebAssembly.Module(bytes);
+      const instance = new WebAssembly.Instance(module, { env: { memory } });
+      loaded = { runtime: makeRuntime(variant, module, memory, instance.exports), reason: variant };
+      return loaded;
+    } catch (err) {
+      failures.push(`${variant}: ${(err as Error).message}`);
+    }
+  }
+  loaded = { runtime: null, reason: failures.join('; ') };
+  return loaded;
+}
+
+function makeRuntime(variant: WasmVariant, module: WebAssembly.Module, memory: WebAssembly.Memory, exports: WebAssembly.Exports): WasmRuntime {
+  const fns = POOL_FUNCTIONS.map((name) => exports[name] as PoolFunction);
+  let pool = new WorkerPool(module, memory, fns, 1);
+  return {
+    variant,
+    module,
+    memory,
+    exports: exports as unknown as KernelExports,
+    heap: new Heap(memory),
+    fns,
+    get threads() {
+      return pool.threads;
+    },
+    setThreads(n) {
+      if (n === pool.threads) return;
+      pool.close();
+      pool = new WorkerPool(module, memory, fns, n);
+    },
+    pool: () => pool,
+  };
+}
+
+/** The i32 bits of a float32 (the pool passes every argument as an i32 word). */
+const bits = new Int32Array(1);
+const bitsF = new Float32Array(bits.buffer);
+export function f32bits(x: number): number {
+  bitsF[0] = x;
+  return bits[0];
+}

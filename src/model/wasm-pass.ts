@@ -1,0 +1,301 @@
+// A training pass whose every buffer lives in the WebAssembly memory: the
+// working copy of the parameters, their gradients and the optimizer's
+// velocity, the batch, and every Z, A, dA, delta. Nothing is copied per
+// batch, and the whole step (products, sigmoid, bias sums, SGD update) runs
+// in the module, on every thread.
+//
+// Layout: the parameters keep the flat layout of Mlp (W_0 | b_0 | W_1 | ...)
+// but each W_l is stored transposed, W_l^T [I, O]. Then both products of a
+// layer read their operands row-major without a transpose:
+//
+//   forward   Z_l    = A_{l-1} W_l^T + b_l          B = W_l^T [I, O]
+//   backward  dW_l^T = A_{l-1}^T delta_l            C = dW_l^T [I, O] (the gradient in the same layout)
+//             dA_{l-1} = delta_l W_l                B = W_l [O, I], transposed once per batch (l >= 1 only)
+//
+// The first layer's input is MNIST pixels, 81% zero: its forward product runs
+// on compressed rows of X (sparse-wat.ts); its weight gradient on gemm's packed
+// panels, which skip the samples where 4 neighbouring pixels are all zero.
+//
+// The canonical copy (model.params, optimizer.velocity, PyTorch layout) is
+// brought up to date by store() at every point where someone reads it (end of
+// epoch, checkpoint, validation), and read back by load() before training.
+import { maxNonZeros, PIXEL } from '../data/batches.js';
+import type { Dataset } from '../data/mnist.js';
+import type { ActivationKernels } from '../kernels/activations.js';
+import type { Vec } from '../kernels/matmul.js';
+import { FN, grainOf } from '../kernels/wasm/pool.js';
+import { f32bits, type Heap, type WasmRuntime } from '../kernels/wasm/runtime.js';
+import { SPMM_TILE_Q } from '../kernels/wasm/sparse-wat.js';
+import type { Mlp, TrainPass } from './mlp.js';
+
+/** Most threads a pass keeps panel scratch for (training.threads is at most 64). */
+const MAX_THREADS = 64;
+/** Floats of a gemm panel entry per k (gemm-wat.ts: 4 values + an offset). */
+const PANEL = 5;
+
+/** A pass nobody disposed gives its memory back when it is collected. */
+const finalizer = new FinalizationRegistry<{ heap: Heap; blocks: number[] }>(({ heap, blocks }) => {
+  for (const ptr of blocks) heap.release(ptr);
+});
+
+export class WasmPass implements TrainPass {
+  readonly model: Mlp;
+  readonly capacity: number;
+  /** The batch input [capacity, I_0]: the batcher writes here. */
+  readonly X: Float32Array;
+  readonly params: Float32Array; // working parameters (W_l^T layout)
+  readonly grads: Float32Array;
+  readonly velocity: Float32Array;
+  readonly W: Float32Array[]; // W_l^T [I, O]
+  readonly b: Float32Array[];
+  readonly dW: Float32Array[]; // dE/dW_l^T [I, O]
+  readonly db: Float32Array[];
+  readonly Z: Float32Array[];
+  readonly A: Float32Array[];
+  readonly dA: Float32Array[];
+  readonly delta: Float32Array[];
+
+  private readonly rt: WasmRuntime;
+  private readonly blocks: number[] = [];
+  private readonly at = new Map<Float32Array, number>(); // byte address of each buffer above
+  private readonly wRowMajor: number; // W_l [O, I] for dA_{l-1}, l >= 1 (largest layer)
+  private readonly rowPtr: number; // CSR of X's rows
+  private readonly rowEntries: number;
+  private readonly panels: number;
+  /** The training images as bytes, the pixel scale table and a batch's sample indices (load_batch). */
+  private readonly images: number;
+  private readonly table: number;
+  private readonly batchOrder: Int32Array;
+  private readonly batchOrderAt: number;
+  private csrReady = false; // the row CSR holds the batch in X (made by loadBatch)
+  private readonly panelBytes: number;
+  private readonly sigmoidHidden: boolean;
+  private readonly sigmoidOutput: boolean;
+  private n = 0;
+
+  /**
+   * Buffers for batches of up to `capacity` rows. With `data`, its images are
+   * copied into the memory once and loadBatch builds batches from them.
+   */
+  constructor(model: Mlp, capacity: number, rt: WasmRuntime, data: Dataset | null = null) {
+    if (model.Float !== Float32Array) throw new TypeError('the WebAssembly pass trains float32 models only');
+    this.model = model;
+    this.capacity = capacity;
+    this.rt = rt;
+    finalizer.register(this, { heap: rt.heap, blocks: this.blocks }, this);
+    const P = model.params.length;
+    const I0 = model.inputs;
+    const f32 = (floats: number): Float32Array => {
+      const ptr = this.alloc(floats * 4);
+      const view = rt.heap.f32(ptr, floats);
+      this.at.set(view, ptr);
+      return view;
+    };
+    const sub = (buf: Float32Array, offset: number, floats: number): Float32Array => {
+      const view = buf.subarray(offset, offset + floats);
+      this.at.set(view, this.addr(buf) + offset * 4);
+      return view;
+    };
+    this.params = f32(P);
+    this.grads = f32(P);
+    this.velocity = f32(P);
+    this.W = model.slots.map((s) => sub(this.params, s.wOffset, s.I * s.O));
+    this.b = model.slots.map((s) => sub(this.params, s.bOffset, s.O));
+    this.dW = model.slots.map((s) => sub(this.grads, s.wOffset, s.I * s.O));
+    this.db = model.slots.map((s) => sub(this.grads, s.bOffset, s.O));
+    this.X = f32(capacity * I0);
+    this.Z = model.slots.map((s) => f32(capacity * s.O));
+    this.A = model.slots.map((s) => f32(capacity * s.O));
+    this.dA = model.slots.map((s) => f32(capacity * s.O));
+    this.delta = model.slots.map((s) => f32(capacity * s.O));
+    this.wRowMajor = this.alloc(4 * Math.max(1, ...model.slots.slice(1).map((s) => s.I * s.O)));
+    // The CSR holds at most capacity * I_0 entries; for large (full) batches, bound it by the data.
+    const nnz = data && capacity * I0 > 1 << 22 ? maxNonZeros(data, capacity) : capacity * I0;
+    this.rowPtr = this.alloc(4 * (capacity + 1));
+    this.rowEntries = this.alloc(8 * nnz);
+    const widest = Math.max(capacity, ...model.spec.layers);
+    this.panelBytes = 4 * PANEL * widest;
+    this.panels = this.alloc(MAX_THREADS * this.panelBytes);
+    this.images = data ? this.alloc(data.images.length) : 0;
+    if (data) new Uint8Array(rt.memory.buffer, this.images, data.images.length).set(data.images);
+    this.table = this.alloc(4 * 256);
+    rt.heap.f32(this.table, 256).set(PIXEL);
+    this.batchOrderAt = this.alloc(4 * capacity);
+    this.batchOrder = rt.heap.i32(this.batchOrderAt, capacity);
+    this.sigmoidHidden = model.spec.hidden === 'sigmoid';
+    this.sigmoidOutput = model.spec.output === 'sigmoid';
+  }
+
+  /** Give the memory back; the pass is unusable afterwards. */
+  dispose(): void {
+    finalizer.unregister(this);
+    for (const ptr of this.blocks) this.rt.heap.release(ptr);
+    this.blocks.length = 0;
+  }
+
+  get rows(): number {
+    return this.n;
+  }
+  get Y(): Float32Array {
+    return this.A[this.model.L - 1];
+  }
+  get logits(): Float32Array {
+    return this.Z[this.model.L - 1];
+  }
+  get dY(): Float32Array {
+    return this.dA[this.model.L - 1];
+  }
+  get deltaY(): Float32Array {
+    return this.delta[this.model.L - 1];
+  }
+
+  /** Working parameters and velocity <- the model's and the optimizer's (PyTorch layout). */
+  load(params: Vec, velocity: Float32Array): void {
+    this.convert(params, this.params, true);
+    this.convert(velocity, this.velocity, true);
+  }
+
+  /** The model's parameters and the optimizer's velocity <- the working ones. */
+  store(params: Vec, velocity: Float32Array): void {
+    this.convert(this.params, params, false);
+    this.convert(this.velocity, velocity, false);
+  }
+
+  /**
+   * X <- the samples order[start, start + rows) of the data given at
+   * construction, scaled to [0, 1], and the CSR of its rows (Batcher's fill).
+   */
+  loadBatch(order: Uint32Array, start: number, rows: number): void {
+    if (!this.images) throw new Error('WasmPass.loadBatch needs the data at construction');
+    if (rows > this.capacity) throw new RangeError(`batch of ${rows} rows exceeds pass capacity ${this.capacity}`);
+    for (let r = 0; r < rows; r++) this.batchOrder[r] = order[start + r];
+    const I0 = this.model.inputs;
+    this.rt.exports.load_batch(this.addr(this.X), this.images, this.batchOrderAt, rows, I0, this.table, this.model.slots[0].O, this.rowPtr, this.rowEntries);
+    this.csrReady = true;
+  }
+
+  /** Z_l = A_{l-1} W_l^T + b_l, A_l = f_l(Z_l) for the first n rows of this.X. */
+  forward(X: Vec, n: number): Float32Array {
+    if (X !== this.X) throw new Error('WasmPass.forward reads its own input buffer: load the batch into pass.X');
+    if (n > this.capacity) throw new RangeError(`batch of ${n} rows exceeds pass capacity ${this.capacity}`);
+    this.n = n;
+    const m = this.model;
+    const pool = this.rt.pool();
+    const threads = this.rt.threads;
+    for (let l = 0; l < m.L; l++) {
+      const { I, O } = m.slots[l];
+      const Z = this.addr(this.Z[l]);
+      pool.run(FN.bias_rows, n, n, 0, 0, Z, this.addr(this.b[l]), O);
+      if (l === 0) {
+        if (!this.csrReady) this.rt.exports.csr_rows(this.addr(this.X), n, I, O, this.rowPtr, this.rowEntries);
+        this.csrReady = false;
+        const tiles = Math.ceil(O / SPMM_TILE_Q);
+        pool.run(FN.spmm, tiles, grainOf(tiles, threads, 1), 0, 0, Z, O, this.rowPtr, n, this.addr(this.W[0]), O, 1);
+      } else {
+        this.gemm(Z, O, this.addr(this.A[l - 1]), I, 1, this.addr(this.W[l]), O, n, O, I, 1);
+      }
+      this.activate(l, n * O);
+    }
+    return this.Y;
+  }
+
+  /** delta_{L-1} = f'(Z_{L-1}) ⊙ dY. */
+  backwardOutput(): void {
+    this.activateBackward(this.model.L - 1);
+  }
+
+  /** From deltaY down: every dW_l^T, db_l (overwritten) and delta_l for l < L-1. */
+  backwardLayers(X: Vec): void {
+    if (X !== this.X) throw new Error('WasmPass.backwardLayers reads its own input buffer');
+    const m = this.model;
+    const n = this.n;
+    const pool = this.rt.pool();
+    for (let l = m.L - 1; l >= 0; l--) {
+      const { I, O } = m.slots[l];
+      if (l < m.L - 1) this.activateBackward(l);
+      const delta = this.addr(this.delta[l]);
+      const dWT = this.addr(this.dW[l]);
+      // dW_l^T [I, O] = A_{l-1}^T delta_l (A_{-1} = X: the packed panels skip the samples where 4 pixels are all 0)
+      const input = l === 0 ? this.addr(this.X) : this.addr(this.A[l - 1]);
+      this.gemm(dWT, O, input, 1, I, delta, O, I, O, n, 0);
+      if (l > 0) {
+        // dA_{l-1} [n, I] = delta_l [n, O] W_l [O, I]
+        this.rt.exports.transpose(this.wRowMajor, this.addr(this.W[l]), I, O);
+        this.gemm(this.addr(this.dA[l - 1]), I, delta, O, 1, this.wRowMajor, I, n, I, O, 0);
+      }
+      pool.run(FN.col_sums, O, O, 0, 0, this.addr(this.db[l]), delta, n, O);
+    }
+  }
+
+  /** p -= lr v, v = mu v + (1/d) g over all parameters (src/train/optimizer.ts). */
+  step(lr: number, d: number, momentum: number): void {
+    const P = this.params.length;
+    this.rt.pool().run(
+      FN.sgd, P, grainOf(P, this.rt.threads, 1024), 0, 0,
+      this.addr(this.params), this.addr(this.velocity), this.addr(this.grads),
+      momentum === 0 ? 0 : f32bits(momentum), f32bits(1 / d), f32bits(lr),
+    );
+  }
+
+  /** C (+)= A B on every thread (gemm-wat.ts's arguments; pointers in bytes). */
+  private gemm(C: number, ldc: number, A: number, ars: number, aks: number, B: number, ldb: number, P: number, Q: number, K: number, acc: number): void {
+    // Small products (the 10-unit output layer) cost less than handing out chunks.
+    const grain = P * Q * K < 1 << 20 ? P : grainOf(P, this.rt.threads, 4, 8);
+    this.rt.pool().run(FN.gemm_rows, P, grain, this.panels, this.panelBytes, C, ldc, A, ars, aks, B, ldb, Q, K, acc);
+  }
+
+  private activation(l: number): ActivationKernels {
+    return this.model.activation(l);
+  }
+
+  private isSigmoid(l: number): boolean {
+    return l === this.model.L - 1 ? this.sigmoidOutput : this.sigmoidHidden;
+  }
+
+  /** A_l = f_l(Z_l) over `len` values: sigmoid in the module, the others in TypeScript on the same memory. */
+  private activate(l: number, len: number): void {
+    if (this.isSigmoid(l)) {
+      this.rt.pool().run(FN.sigmoid, len, grainOf(len, this.rt.threads, 16, 4096), 0, 0, this.addr(this.A[l]), this.addr(this.Z[l]));
+    } else {
+      this.activation(l).forward(this.A[l], this.Z[l], this.n, this.model.slots[l].O);
+    }
+  }
+
+  private activateBackward(l: number): void {
+    const len = this.n * this.model.slots[l].O;
+    if (this.isSigmoid(l)) {
+      this.rt.pool().run(
+        FN.sigmoid_backward, len, grainOf(len, this.rt.threads, 16, 4096), 0, 0,
+        this.addr(this.delta[l]), this.addr(this.dA[l]), this.addr(this.A[l]),
+      );
+    } else {
+      this.activation(l).backward(this.delta[l], this.dA[l], this.A[l], this.n, this.model.slots[l].O);
+    }
+  }
+
+  /** Copy between the flat layouts, transposing each W_l: [O, I] -> [I, O] when `toWorking`, back otherwise. */
+  private convert(src: Vec, dst: Vec, toWorking: boolean): void {
+    for (const s of this.model.slots) {
+      const { I, O, wOffset, bOffset } = s;
+      for (let o = 0; o < O; o++) {
+        for (let i = 0; i < I; i++) {
+          if (toWorking) dst[wOffset + i * O + o] = src[wOffset + o * I + i];
+          else dst[wOffset + o * I + i] = src[wOffset + i * O + o];
+        }
+      }
+      for (let o = 0; o < O; o++) dst[bOffset + o] = src[bOffset + o];
+    }
+  }
+
+  private alloc(bytes: number): number {
+    const ptr = this.rt.heap.alloc(bytes);
+    this.blocks.push(ptr);
+    return ptr;
+  }
+
+  private addr(view: Float32Array): number {
+    const a = this.at.get(view);
+    if (a === undefined) throw new Error('WasmPass: not one of its buffers');
+    return a;
+  }
+}

@@ -1,0 +1,237 @@
+// The training pass in the WebAssembly memory (src/model/wasm-pass.ts) against
+// a float64 reference on awkward shapes, the sparse forward product against the
+// dense one, thread counts, the parameter layout, the optimizer step and the
+// batch loader.
+//
+// Tolerances: the pass sums in float32 (fused multiply-adds) and its sigmoid
+// uses a polynomial e^x (about 2 ulp); every value is compared with the float64
+// reference relative to the largest magnitude of its array: 2e-5 leaves room
+// for sums of up to 784 float32 terms (sqrt(784) * 2^-24 * a few) and fails
+// at any wrong index, transpose or missing term (errors of order 1).
+import { describe, expect, it } from 'vitest';
+import { Batcher } from '../../src/data/batches.js';
+import { limitDataset, loadSplit } from '../../src/data/mnist.js';
+import { selectKernels } from '../../src/kernels/matmul.js';
+import { wasmRuntime } from '../../src/kernels/wasm/runtime.js';
+import { Mlp, Pass, type HiddenActivation, type OutputActivation } from '../../src/model/mlp.js';
+import { WasmPass } from '../../src/model/wasm-pass.js';
+import { Sgd } from '../../src/train/optimizer.js';
+import { Rng } from '../../src/rng.js';
+
+const rt = wasmRuntime().runtime!;
+const REL = 2e-5;
+
+/** Inputs like MNIST rows: a fraction `zeros` of exact zeros, the rest in (0, 1]. */
+function pixels(n: number, rng: Rng, zeros: number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.uniform() < zeros ? 0 : Math.max(1 / 255, rng.uniform());
+  return a;
+}
+
+function expectNear(label: string, got: ArrayLike<number>, ref: ArrayLike<number>): void {
+  expect(got.length, label).toBe(ref.length);
+  let scale = 0;
+  for (let i = 0; i < ref.length; i++) scale = Math.max(scale, Math.abs(ref[i]));
+  for (let i = 0; i < ref.length; i++) {
+    if (!(Math.abs(got[i] - ref[i]) <= REL * scale + 1e-30)) {
+      expect.fail(`${label}[${i}]: ${got[i]} vs ${ref[i]} (scale ${scale})`);
+    }
+  }
+}
+
+/** W^T [I, O] -> W [O, I]. */
+function untranspose(WT: Float32Array, I: number, O: number): Float32Array {
+  const W = new Float32Array(I * O);
+  for (let i = 0; i < I; i++) for (let o = 0; o < O; o++) W[o * I + i] = WT[i * O + o];
+  return W;
+}
+
+interface Case {
+  layers: number[];
+  hidden: HiddenActivation;
+  output: OutputActivation;
+  n: number;
+  zeros: number;
+}
+
+// N = 1; N not a multiple of the 4-row tile; O = 10 (16-column tiles leave 10, the
+// 8-wide tile 2); outputs not a multiple of 8; deep nets; JS activations (tanh,
+// softmax) on the shared memory; dense and MNIST-sparse inputs.
+const CASES: Case[] = [
+  { layers: [784, 300, 10], hidden: 'sigmoid', output: 'sigmoid', n: 1, zeros: 0.81 },
+  { layers: [784, 64, 10], hidden: 'sigmoid', output: 'sigmoid', n: 7, zeros: 0.81 },
+  { layers: [13, 30, 10], hidden: 'sigmoid', output: 'sigmoid', n: 6, zeros: 0.5 },
+  { layers: [20, 17, 9, 10], hidden: 'sigmoid', output: 'softmax', n: 5, zeros: 0.3 },
+  { layers: [37, 45, 10], hidden: 'tanh', output: 'sigmoid', n: 9, zeros: 0 },
+  { layers: [50, 33, 21, 10], hidden: 'relu', output: 'softmax', n: 13, zeros: 0.6 },
+];
+
+function makeModel(c: Case, seed: number): Mlp {
+  const model = new Mlp({ layers: c.layers, hidden: c.hidden, output: c.output });
+  model.init('glorot_uniform', seed);
+  const rng = new Rng(seed, 5);
+  for (const b of model.b) for (let o = 0; o < b.length; o++) b[o] = rng.uniform() - 0.5;
+  return model;
+}
+
+describe('WasmPass: the training pass in the WebAssembly memory', () => {
+  it.each(CASES)('forward, dW, db and delta match float64 (%j)', (c) => {
+    const model = makeModel(c, 3);
+    const { n } = c;
+    const I0 = c.layers[0];
+    const O = c.layers[c.layers.length - 1];
+    const rng = new Rng(11, 0);
+    const X = pixels(n * I0, rng, c.zeros);
+    if (c.layers[0] === 13) {
+      X.fill(0, 0, I0); // an all-zero row
+      X.fill(0.5, 2 * I0, 3 * I0); // an all-non-zero row
+    }
+    const dY = new Float32Array(n * O).map(() => rng.uniform() - 0.5);
+
+    const wp = new WasmPass(model, n, rt);
+    wp.load(model.params, new Float32Array(model.params.length));
+    wp.X.set(X);
+    wp.forward(wp.X, n);
+    wp.dY.set(dY);
+    wp.backwardOutput();
+    wp.backwardLayers(wp.X);
+
+    const m64 = new Mlp(model.spec, Float64Array);
+    m64.params.set(model.params);
+    const ref = new Pass(m64, n, 'naive');
+    ref.forward(Float64Array.from(X), n);
+    ref.dY.set(dY);
+    ref.backwardOutput();
+    ref.backwardLayers(Float64Array.from(X));
+
+    for (let l = 0; l < model.L; l++) {
+      const { I, O: Ol } = model.slots[l];
+      expectNear(`A[${l}]`, wp.A[l].subarray(0, n * Ol), ref.A[l].subarray(0, n * Ol));
+      expectNear(`delta[${l}]`, wp.delta[l].subarray(0, n * Ol), ref.delta[l].subarray(0, n * Ol));
+      expectNear(`dW[${l}]`, untranspose(wp.dW[l], I, Ol), ref.dW[l]);
+      expectNear(`db[${l}]`, wp.db[l], ref.db[l]);
+    }
+    wp.dispose();
+  });
+
+  it('the sparse first-layer product equals the dense SIMD product bit for bit (skipping zeros is exact)', () => {
+    for (const [n, H] of [[100, 800], [9, 40]]) {
+      const model = new Mlp({ layers: [784, H, 10], hidden: 'sigmoid', output: 'sigmoid' });
+      model.init('glorot_uniform', 7);
+      model.b[0].fill(0.25);
+      const X = pixels(n * 784, new Rng(2, 0), 0.81);
+      const wp = new WasmPass(model, n, rt);
+      wp.load(model.params, new Float32Array(model.params.length));
+      wp.X.set(X);
+      wp.forward(wp.X, n);
+      const dense = new Float32Array(n * H);
+      selectKernels('wasm').kernels.forward(dense, X, model.W[0], model.b[0], n, 784, H);
+      expect(Buffer.from(wp.Z[0].buffer, wp.Z[0].byteOffset, 4 * n * H).equals(Buffer.from(dense.buffer))).toBe(true);
+      wp.dispose();
+    }
+  });
+
+  it('gives the same bits on 1 and 2 threads (forward, gradients, step)', () => {
+    const run = (threads: number): Float32Array[] => {
+      rt.setThreads(threads);
+      const model = makeModel({ layers: [784, 300, 10], hidden: 'sigmoid', output: 'sigmoid', n: 0, zeros: 0 }, 5);
+      const n = 100;
+      const wp = new WasmPass(model, n, rt);
+      wp.load(model.params, new Float32Array(model.params.length));
+      wp.X.set(pixels(n * 784, new Rng(4, 0), 0.81));
+      wp.forward(wp.X, n);
+      for (let i = 0; i < n * 10; i++) wp.dY[i] = wp.Y[i] - (i % 10 === (i / 10) % 10 ? 1 : 0);
+      wp.backwardOutput();
+      wp.backwardLayers(wp.X);
+      const grads = wp.grads.slice();
+      wp.step(0.5, n, 0.9);
+      const out = [wp.Y.slice(0, n * 10), grads, wp.params.slice(), wp.velocity.slice()];
+      wp.dispose();
+      return out;
+    };
+    const one = run(1);
+    const two = run(2);
+    rt.setThreads(1);
+    one.forEach((a, j) => expect(Buffer.from(two[j].buffer).equals(Buffer.from(a.buffer)), `output ${j}`).toBe(true));
+  });
+
+  it('load and store copy parameters and velocity exactly, each W stored transposed in between', () => {
+    const model = makeModel(CASES[3], 9);
+    const velocity = new Float32Array(model.params.length).map((_, i) => Math.sin(i));
+    const wp = new WasmPass(model, 4, rt);
+    wp.load(model.params, velocity);
+    for (let l = 0; l < model.L; l++) {
+      const { I, O } = model.slots[l];
+      expect(Array.from(untranspose(wp.W[l], I, O))).toEqual(Array.from(model.W[l]));
+      expect(Array.from(wp.b[l])).toEqual(Array.from(model.b[l]));
+    }
+    const params2 = new Float32Array(model.params.length);
+    const velocity2 = new Float32Array(model.params.length);
+    wp.store(params2, velocity2);
+    expect(Array.from(params2)).toEqual(Array.from(model.params));
+    expect(Array.from(velocity2)).toEqual(Array.from(velocity));
+    wp.dispose();
+  });
+
+  it.each([0, 0.9])('the SGD step (momentum %f) matches the TypeScript optimizer to float32 rounding', (mu) => {
+    const model = makeModel(CASES[2], 4);
+    const P = model.params.length;
+    const grads = new Float32Array(P).map((_, i) => Math.cos(3 * i));
+    const velocity = new Float32Array(P).map((_, i) => 0.1 * Math.sin(i));
+    const wp = new WasmPass(model, 4, rt);
+    wp.load(model.params, velocity);
+    // grads in the pass's layout: the same transposition as the parameters
+    const gradsWorking = new Float32Array(P);
+    const dummy = new Float32Array(P);
+    const tmp = new WasmPass(model, 1, rt);
+    tmp.load(grads, dummy);
+    gradsWorking.set(tmp.params);
+    tmp.dispose();
+    wp.grads.set(gradsWorking);
+    wp.step(0.3, 7, mu);
+    const params = new Float32Array(P);
+    const v = new Float32Array(P);
+    wp.store(params, v);
+
+    const sgd = new Sgd(P, mu);
+    sgd.velocity.set(velocity);
+    const ref = model.params.slice();
+    sgd.step(ref, grads, 0.3, 7);
+    // v is a sum of two rounded products: within a few ulp of the sum of their magnitudes;
+    // p = p - lr v inherits lr times v's error, plus its own rounding.
+    const u = 2 ** -24;
+    for (let i = 0; i < P; i++) {
+      const vBound = mu > 0 ? 4 * u * (mu * Math.abs(velocity[i]) + Math.abs(grads[i]) / 7) : 0;
+      const step = mu > 0 ? Math.abs(sgd.velocity[i]) : Math.abs(grads[i]) / 7;
+      const pBound = 4 * u * (Math.abs(model.params[i]) + 0.3 * step) + 0.3 * vBound;
+      expect(Math.abs(params[i] - ref[i]), `p[${i}]`).toBeLessThanOrEqual(pBound);
+      if (mu > 0) expect(Math.abs(v[i] - sgd.velocity[i]), `v[${i}]`).toBeLessThanOrEqual(vBound);
+    }
+    wp.dispose();
+  });
+
+  it('loadBatch builds the batch the TypeScript batcher builds, and the same forward pass', () => {
+    const data = limitDataset(loadSplit({ images: null, labels: null }, 'test', 10), 300);
+    const model = makeModel({ layers: [784, 40, 10], hidden: 'sigmoid', output: 'sigmoid', n: 0, zeros: 0 }, 2);
+    const size = 64;
+    const wp = new WasmPass(model, size, rt, data);
+    wp.load(model.params, new Float32Array(model.params.length));
+    const fast = new Batcher(data, size, wp.X, (order, start, rows) => wp.loadBatch(order, start, rows));
+    const plain = new Batcher(data, size);
+    const rng1 = new Rng(3, 1);
+    const rng2 = new Rng(3, 1);
+    fast.shuffle(rng1);
+    plain.shuffle(rng2);
+    for (const k of [0, 4]) {
+      // batch 4 is the short last one: 300 = 4 * 64 + 44
+      const n = fast.load(k);
+      expect(plain.load(k)).toBe(n);
+      expect(Array.from(fast.labels.subarray(0, n))).toEqual(Array.from(plain.labels.subarray(0, n)));
+      expect(Array.from(wp.X.subarray(0, n * 784))).toEqual(Array.from(plain.X.subarray(0, n * 784)));
+      const Y1 = wp.forward(wp.X, n).slice(0, n * 10); // from loadBatch's CSR
+      wp.forward(wp.X, n); // the CSR rebuilt from X
+      expect(Array.from(wp.Y.subarray(0, n * 10))).toEqual(Array.from(Y1));
+    }
+    wp.dispose();
+  });
+});
