@@ -4,6 +4,11 @@
 //    first layer of full-batch 784-300-10), check each kernel against the
 //    naive one on the same inputs, then time it: ms per call and GFLOP/s
 //    (median of repeats; FLOPs = 2·N·I·O per product).
+//    Then the products as training runs them, in the WebAssembly memory (no
+//    copies): sgemm 128x784x800 on dense random data, and the first layer's
+//    forward product on real MNIST rows, dense (gemm, whose panels skip
+//    all-zero groups of 4) and sparse (spmm over the rows' CSR); GFLOP/s
+//    there count the dense 2·N·I·O.
 // 2. With --epoch, end to end as mlp-train runs it, per kernel:
 //    W1 = one epoch of 784-800-10 (sigmoid, mse, batch 128, 60,000 images),
 //    W2 = the same for 784-300-10, W3 = one full-batch step of 784-300-10;
@@ -15,6 +20,9 @@ import { defaultConfig, type Config } from '../src/config/schema.js';
 import { loadRunData } from '../src/data/load.js';
 import { availableParallelism } from 'node:os';
 import { KERNELS, selectKernels, setKernelThreads, type KernelName, type MatmulKernels } from '../src/kernels/matmul.js';
+import { FN, grainOf, runGemm } from '../src/kernels/wasm/pool.js';
+import { wasmRuntime } from '../src/kernels/wasm/runtime.js';
+import { SPMM_TILE_Q } from '../src/kernels/wasm/sparse-wat.js';
 import { Mlp } from '../src/model/mlp.js';
 import { Rng } from '../src/rng.js';
 import { Trainer } from '../src/train/trainer.js';
@@ -127,6 +135,66 @@ function benchKernels(names: KernelName[]): KernelRow[] {
   return rows;
 }
 
+/** The products on buffers in the WebAssembly memory, each checked against the naive kernel first. */
+function benchInMemory(): KernelRow[] {
+  const rt = wasmRuntime().runtime;
+  if (!rt) return [];
+  const N = 128, I = 784, O = 800;
+  const rng = new Rng(8, 0);
+  const mnist = loadRunData(defaultConfig(), 'bench', { train: true, test: false }).train!;
+  const dense = random(N * I, rng);
+  const pixels = new Float32Array(N * I);
+  for (let i = 0; i < N * I; i++) pixels[i] = mnist.images[i] / 255; // the first 128 training images
+  const W = random(O * I, rng);
+  const WT = new Float32Array(I * O);
+  for (let o = 0; o < O; o++) for (let i = 0; i < I; i++) WT[i * O + o] = W[o * I + i];
+  const zeroBias = new Float32Array(O);
+
+  const { heap } = rt;
+  const blocks: number[] = [];
+  const put = (a: Float32Array | number): number => {
+    const floats = typeof a === 'number' ? a : a.length;
+    const at = heap.alloc(4 * floats);
+    blocks.push(at);
+    if (typeof a !== 'number') heap.f32(at, floats).set(a);
+    return at;
+  };
+  const x = put(N * I), b = put(WT), c = put(N * O), R = put(N + 1), E = put(2 * N * I);
+  const panelBytes = 4 * 5 * I;
+  const panels = put((panelBytes / 4) * 64);
+  const C = heap.f32(c, N * O);
+  const rows: KernelRow[] = [];
+  const flop = 2 * N * I * O;
+  for (const [label, X, sparse] of [['sgemm dense random', dense, false], ['MNIST rows, gemm', pixels, false], ['MNIST rows, spmm', pixels, true]] as const) {
+    heap.f32(x, N * I).set(X);
+    for (let threads = 1; threads <= availableParallelism(); threads++) {
+      rt.setThreads(threads);
+      const pool = rt.pool();
+      const tiles = Math.ceil(O / SPMM_TILE_Q);
+      const run = sparse
+        ? () => {
+            rt.exports.csr_rows(x, N, I, O, R, E);
+            pool.run(FN.spmm, tiles, grainOf(tiles, threads, 1), 0, 0, c, O, R, N, b, O, 0);
+          }
+        : () => runGemm(pool, panels, panelBytes, c, O, x, I, 1, b, O, N, O, I, 0);
+      run();
+      const ref = new Float32Array(N * O);
+      KERNELS.naive.forward(ref, X, W, zeroBias, N, I, O);
+      let worst = 0, scale = 0;
+      for (let i = 0; i < N * O; i++) {
+        scale = Math.max(scale, Math.abs(ref[i]));
+        worst = Math.max(worst, Math.abs(ref[i] - C[i]));
+      }
+      if (!(worst <= 1e-5 * scale)) throw new Error(`${label} disagrees with naive: ${worst / scale}`);
+      const ms = time(run);
+      rows.push({ kernel: `wasm-${rt.variant} x${threads}`, case: `${label} 128x784x800 (in memory)`, rel_error: worst / scale, ms, gflops: flop / (ms / 1000) / 1e9 });
+    }
+  }
+  rt.setThreads(1);
+  for (const at of blocks) heap.release(at);
+  return rows;
+}
+
 interface EpochRow { kernel: string; workload: string; seconds: number; gflops: number }
 
 /** Effective FLOPs per sample of 784-H-10 (forward, weight gradients, hidden delta), as the issue counts them. */
@@ -168,7 +236,7 @@ async function main(): Promise<void> {
 
   const names: KernelName[] = ['naive', 'blocked', 'wasm'];
   const wasm = selectKernels('wasm');
-  const kernels = benchKernels(names);
+  const kernels = [...benchKernels(names), ...benchInMemory()];
   const epochs = opts.epoch ? await benchEpochs(names) : [];
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
   if (opts.json) {
@@ -176,12 +244,12 @@ async function main(): Promise<void> {
     return;
   }
   console.log(`node ${process.version}; wasm kernels: ${wasm.fallback ?? wasm.name}; every kernel verified against naive before timing`);
-  console.log('kernel         product                       rel. error        ms   GFLOP/s');
+  console.log(`kernel         ${'product'.padEnd(48)} rel. error        ms   GFLOP/s`);
   for (const r of kernels) {
-    console.log(`${r.kernel.padEnd(14)} ${r.case.padEnd(28)} ${r.rel_error.toExponential(1).padStart(10)} ${r.ms.toFixed(3).padStart(9)} ${r.gflops.toFixed(1).padStart(9)}`);
+    console.log(`${r.kernel.padEnd(14)} ${r.case.padEnd(48)} ${r.rel_error.toExponential(1).padStart(10)} ${r.ms.toFixed(3).padStart(9)} ${r.gflops.toFixed(1).padStart(9)}`);
   }
   for (const r of epochs) {
-    console.log(`${r.kernel.padEnd(14)} ${r.workload.padEnd(36)} ${r.seconds.toFixed(2).padStart(7)} s ${r.gflops.toFixed(1).padStart(7)} GFLOP/s`);
+    console.log(`${r.kernel.padEnd(14)} ${r.workload.padEnd(48)} ${r.seconds.toFixed(2).padStart(7)} s ${r.gflops.toFixed(1).padStart(7)} GFLOP/s`);
   }
   console.log(`peak RSS ${peakRssMb.toFixed(0)} MB`);
 }

@@ -23,7 +23,7 @@ import { maxNonZeros, PIXEL } from '../data/batches.js';
 import type { Dataset } from '../data/mnist.js';
 import type { ActivationKernels } from '../kernels/activations.js';
 import type { Vec } from '../kernels/matmul.js';
-import { FN, grainOf } from '../kernels/wasm/pool.js';
+import { FN, grainOf, runGemm } from '../kernels/wasm/pool.js';
 import { f32bits, type Heap, type WasmRuntime } from '../kernels/wasm/runtime.js';
 import { SPMM_TILE_Q } from '../kernels/wasm/sparse-wat.js';
 import type { Mlp, TrainPass } from './mlp.js';
@@ -239,9 +239,7 @@ export class WasmPass implements TrainPass {
 
   /** C (+)= A B on every thread (gemm-wat.ts's arguments; pointers in bytes). */
   private gemm(C: number, ldc: number, A: number, ars: number, aks: number, B: number, ldb: number, P: number, Q: number, K: number, acc: number): void {
-    // Small products (the 10-unit output layer) cost less than handing out chunks.
-    const grain = P * Q * K < 1 << 20 ? P : grainOf(P, this.rt.threads, 4, 8);
-    this.rt.pool().run(FN.gemm_rows, P, grain, this.panels, this.panelBytes, C, ldc, A, ars, aks, B, ldb, Q, K, acc);
+    runGemm(this.rt.pool(), this.panels, this.panelBytes, C, ldc, A, ars, aks, B, ldb, P, Q, K, acc);
   }
 
   private activation(l: number): ActivationKernels {

@@ -35,6 +35,8 @@
 // relaxed-SIMD proposal); otherwise f32x4.mul then f32x4.add.
 
 const TILE_P = 4;
+/** Columns of a gemm_cols block: B [784, 128] floats = 400 KB, within a core's L2. */
+export const GEMM_COL_BLOCK = 128;
 /** Bytes of a packed panel entry: 4 A values and the byte offset of the B row. */
 const ENTRY = 4 * TILE_P + 4;
 
@@ -299,7 +301,30 @@ export function gemmWat(fma: boolean): string {
     ${transposeScalar('f', '(i32.const 0)', '(local.get $rows4)', '(local.get $cols4)', '(local.get $cols)')}
   )
 
-  ;; The pool's entry (pool.ts): gemm on the rows [u0, u1) of C and A, with S as panel scratch.
+  ;; The pool's entries (pool.ts), with S as panel scratch.
+  ;; gemm_cols: gemm on the column blocks [u0, u1) of ${GEMM_COL_BLOCK} columns of C and B (the last
+  ;; block ends at Q): each block of B [K, ${GEMM_COL_BLOCK}] stays in the core's cache while every
+  ;; row tile passes over it. Blocks start at multiples of 8, so every C entry is computed the same
+  ;; way whatever the split.
+  (func (export "gemm_cols") (param $u0 i32) (param $u1 i32) (param $S i32)
+    (param $C i32) (param $ldc i32) (param $A i32) (param $ars i32) (param $aks i32)
+    (param $B i32) (param $ldb i32) (param $P i32) (param $Q i32) (param $K i32) (param $acc i32)
+    (local $q0 i32) (local $q1 i32)
+    (block $done (loop $loop
+      (br_if $done (i32.ge_u (local.get $u0) (local.get $u1)))
+      (local.set $q0 (i32.mul (local.get $u0) (i32.const ${GEMM_COL_BLOCK})))
+      (local.set $q1 (i32.add (local.get $q0) (i32.const ${GEMM_COL_BLOCK})))
+      (if (i32.gt_u (local.get $q1) (local.get $Q)) (then (local.set $q1 (local.get $Q))))
+      (call $gemm
+        (i32.add (local.get $C) (i32.shl (local.get $q0) (i32.const 2))) (local.get $ldc)
+        (local.get $A) (local.get $ars) (local.get $aks)
+        (i32.add (local.get $B) (i32.shl (local.get $q0) (i32.const 2))) (local.get $ldb)
+        (local.get $P) (i32.sub (local.get $q1) (local.get $q0)) (local.get $K) (local.get $acc) (local.get $S))
+      (local.set $u0 (i32.add (local.get $u0) (i32.const 1)))
+      (br $loop)))
+  )
+
+  ;; gemm_rows: gemm on the rows [u0, u1) of C and A.
   (func (export "gemm_rows") (param $u0 i32) (param $u1 i32) (param $S i32)
     (param $C i32) (param $ldc i32) (param $A i32) (param $ars i32) (param $aks i32)
     (param $B i32) (param $ldb i32) (param $Q i32) (param $K i32) (param $acc i32)

@@ -5,7 +5,7 @@
 // Pass use this; training keeps its buffers in the memory (wasm-pass.ts) and
 // copies nothing. Float64 operands (the float64 model of mlp-grad and the
 // gradient tests) go to the blocked kernel.
-import { FN, grainOf } from './pool.js';
+import { runGemm } from './pool.js';
 import { wasmRuntime, type WasmRuntime } from './runtime.js';
 import type { WasmVariant } from './files.js';
 
@@ -64,7 +64,7 @@ function makeKernels(rt: WasmRuntime): WasmKernels {
     panel: number, panelFloats: number, C: number, ldc: number, A: number, ars: number, aks: number,
     B: number, ldb: number, P: number, Q: number, K: number, acc: number,
   ): void => {
-    rt.pool().run(FN.gemm_rows, P, grainOf(P, rt.threads, 4, 8), ptr(panel), panelFloats * 4, ptr(C), ldc, ptr(A), ars, aks, ptr(B), ldb, Q, K, acc);
+    runGemm(rt.pool(), ptr(panel), panelFloats * 4, ptr(C), ldc, ptr(A), ars, aks, ptr(B), ldb, P, Q, K, acc);
   };
 
   return {

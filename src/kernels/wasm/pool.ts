@@ -9,13 +9,14 @@
 // whatever the chunking (grains are multiples of the kernels' tiles), so the
 // result is bit-identical for any thread count.
 import { Worker } from 'node:worker_threads';
+import { GEMM_COL_BLOCK } from './gemm-wat.js';
 
-/** A range function of the module: fn(u0, u1, S, a0, .., a9), every argument an i32 word. */
+/** A range function of the module: fn(u0, u1, S, a0, .., a10), every argument an i32 word. */
 export type PoolFunction = (u0: number, u1: number, S: number, ...args: number[]) => void;
 
 /** The module's range functions, by index (the worker looks them up by name). */
-export const POOL_FUNCTIONS = ['gemm_rows', 'spmm', 'sigmoid', 'sigmoid_backward', 'sgd', 'col_sums', 'bias_rows'] as const;
-export const FN = { gemm_rows: 0, spmm: 1, sigmoid: 2, sigmoid_backward: 3, sgd: 4, col_sums: 5, bias_rows: 6 } as const;
+export const POOL_FUNCTIONS = ['gemm_rows', 'gemm_cols', 'spmm', 'sigmoid', 'sigmoid_backward', 'sgd', 'col_sums', 'bias_rows'] as const;
+export const FN = { gemm_rows: 0, gemm_cols: 1, spmm: 2, sigmoid: 3, sigmoid_backward: 4, sgd: 5, col_sums: 6, bias_rows: 7 } as const;
 
 // Control block (Int32Array over a SharedArrayBuffer).
 const GEN = 0; // job generation: bumped to start a job
@@ -30,8 +31,29 @@ const SCRATCH_STRIDE = 8; // bytes of scratch per thread
 const STOP = 9;
 const ACTIVE = 10; // workers inside a job
 const OPEN = 11; // the generation workers may join, 0 while none (arguments being written, or the job closed)
-const ARGS = 12; // 10 argument words
-const CTRL_INTS = 22;
+const ARGS = 12; // 11 argument words
+const CTRL_INTS = 23;
+
+/**
+ * C (+)= A B (gemm-wat.ts's arguments, pointers in bytes) on every thread:
+ * split by blocks of columns when B is too large to stay in a core's cache
+ * (each thread then streams its own part of B), else by rows.
+ */
+export function runGemm(
+  pool: WorkerPool, panels: number, panelBytes: number, C: number, ldc: number, A: number, ars: number, aks: number,
+  B: number, ldb: number, P: number, Q: number, K: number, acc: number,
+): void {
+  const threads = pool.threads;
+  if (P * Q * K < 1 << 20) {
+    // small products (the 10-unit output layer) cost less than handing out chunks
+    pool.run(FN.gemm_rows, P, P, panels, panelBytes, C, ldc, A, ars, aks, B, ldb, Q, K, acc);
+  } else if (4 * K * Q > 1 << 19 && Q >= 2 * GEMM_COL_BLOCK) {
+    const blocks = Math.ceil(Q / GEMM_COL_BLOCK);
+    pool.run(FN.gemm_cols, blocks, grainOf(blocks, threads, 1), panels, panelBytes, C, ldc, A, ars, aks, B, ldb, P, Q, K, acc);
+  } else {
+    pool.run(FN.gemm_rows, P, grainOf(P, threads, 4, 8), panels, panelBytes, C, ldc, A, ars, aks, B, ldb, Q, K, acc);
+  }
+}
 
 // The worker: instantiate the module on the shared memory, then run chunks of each job.
 const WORKER_SOURCE = `
@@ -55,11 +77,11 @@ for (;;) {
     continue;
   }
   const fn = fns[ctrl[${FUNC}]], chunks = ctrl[${CHUNKS}], grain = ctrl[${GRAIN}], units = ctrl[${UNITS}];
-  const [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9] = ctrl.subarray(${ARGS}, ${ARGS + 10});
+  const [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10] = ctrl.subarray(${ARGS}, ${ARGS + 11});
   const S = ctrl[${SCRATCH}] + index * ctrl[${SCRATCH_STRIDE}];
   for (let c = Atomics.add(ctrl, ${NEXT}, 1); c < chunks; c = Atomics.add(ctrl, ${NEXT}, 1)) {
     const u0 = c * grain;
-    fn(u0, Math.min(u0 + grain, units), S, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9);
+    fn(u0, Math.min(u0 + grain, units), S, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10);
     if (Atomics.add(ctrl, ${DONE}, 1) + 1 === chunks) Atomics.notify(ctrl, ${DONE});
   }
   Atomics.sub(ctrl, ${ACTIVE}, 1);
@@ -87,18 +109,18 @@ export class WorkerPool {
   }
 
   /**
-   * fn(u0, u1, S, a0..a9) over [0, units) in chunks of `grain` units, on all
+   * fn(u0, u1, S, a0..a10) over [0, units) in chunks of `grain` units, on all
    * threads; thread t's S is scratch + t * stride (the caller's own is the
    * last). Jobs of at most `grain` units run on the calling thread alone.
    * Allocates nothing.
    */
   run(
     fn: number, units: number, grain: number, scratch: number, stride: number,
-    a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0, a9 = 0,
+    a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0, a9 = 0, a10 = 0,
   ): void {
     const S = scratch + (this.threads - 1) * stride;
     if (this.threads === 1 || units <= grain) {
-      this.fns[fn](0, units, S, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9);
+      this.fns[fn](0, units, S, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10);
       return;
     }
     const ctrl = this.ctrl;
@@ -119,6 +141,7 @@ export class WorkerPool {
     ctrl[ARGS + 7] = a7;
     ctrl[ARGS + 8] = a8;
     ctrl[ARGS + 9] = a9;
+    ctrl[ARGS + 10] = a10;
     Atomics.store(ctrl, DONE, 0);
     Atomics.store(ctrl, NEXT, 0);
     const gen = Atomics.load(ctrl, GEN) + 1;
@@ -128,7 +151,7 @@ export class WorkerPool {
     const f = this.fns[fn];
     for (let c = Atomics.add(ctrl, NEXT, 1); c < chunks; c = Atomics.add(ctrl, NEXT, 1)) {
       const u0 = c * grain;
-      f(u0, Math.min(u0 + grain, units), S, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9);
+      f(u0, Math.min(u0 + grain, units), S, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10);
       Atomics.add(ctrl, DONE, 1);
     }
     for (let done = Atomics.load(ctrl, DONE); done < chunks; done = Atomics.load(ctrl, DONE)) {
