@@ -17,12 +17,14 @@
 // while it converts a batch's pixel bytes to X; csr_rows from any X.
 //
 // Register tile: 1 row by 16 columns (4 f32x4 accumulators; per entry one
-// broadcast load, 4 vector loads of B, 4 multiply-adds). One chain of
-// multiply-adds per accumulator, so an entry costs the FMA latency (~4 cycles).
-// Measured alternatives, 128x784x800 on MNIST rows: 32 columns (8
-// accumulators) and two interleaved chains of 16 both spill in V8 (which
-// hoists all B loads of an entry into registers) and ran 1.5x slower; 8
-// columns is latency-bound at half the work per entry.
+// broadcast load, 4 vector loads of B, 4 multiply-adds). Unlike a dense tile,
+// a B row is used by one output row only, so the loop does a load per
+// multiply-add and runs at about one multiply-add per cycle, half of gemm's
+// rate; it wins by doing 19% of the dense work where gemm's 4-row panels do
+// 39%. Measured alternatives, 128x784x800 on MNIST rows: 32 columns (8
+// accumulators) and two interleaved chains of 16 spill in V8 (which hoists
+// all B loads of an entry into registers) and ran 1.5x slower; two rows at a
+// time on 12 columns (6 chains, no spills) ran no faster (load-bound).
 // Columns are walked in tiles of 16 (then 8, then one at a time at the right
 // edge); each C entry gets the same operations whichever column range a
 // thread is given, provided ranges start at multiples of 16, so any split
