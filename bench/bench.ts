@@ -1,4 +1,4 @@
-// npm run bench [-- --epoch] [--json]
+// npm run bench [-- --epoch] [--json | --markdown]
 //
 // 1. Kernels: for the products of a 784-800-10 net at batch 128 (and the
 //    first layer of full-batch 784-300-10), check each kernel against the
@@ -227,12 +227,37 @@ async function benchEpochs(names: KernelName[]): Promise<EpochRow[]> {
   return rows;
 }
 
+/** One table row per product (or workload), one column per kernel and thread count. */
+function pivot<R extends { kernel: string }>(rows: R[], key: (r: R) => string, value: (r: R) => string): string {
+  const columns = [...new Set(rows.map((r) => r.kernel))];
+  const keys = [...new Set(rows.map(key))];
+  const lines = [`| | ${columns.join(' | ')} |`, `|---|${columns.map(() => '---:').join('|')}|`];
+  for (const k of keys) {
+    const cells = columns.map((c) => {
+      const r = rows.find((x) => x.kernel === c && key(x) === k);
+      return r ? value(r) : '-';
+    });
+    lines.push(`| ${k} | ${cells.join(' | ')} |`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function markdown(kernels: KernelRow[], epochs: EpochRow[], peakRssMb: number): string {
+  let out = `Products, GFLOP/s (2·N·I·O FLOPs; x1/x2 = threads):\n\n${pivot(kernels, (r) => r.case, (r) => r.gflops.toFixed(1))}`;
+  if (epochs.length > 0) {
+    out += `\nTraining, seconds per epoch (effective GFLOP/s by 4·784·H + 60·H per sample):\n\n`;
+    out += pivot(epochs, (r) => r.workload, (r) => `${r.seconds.toFixed(2)} s (${r.gflops.toFixed(0)})`);
+  }
+  return `${out}\npeak RSS of the bench process: ${peakRssMb.toFixed(0)} MB\n`;
+}
+
 async function main(): Promise<void> {
   const opts = new Command('bench')
     .option('--epoch', 'also time whole training epochs (W1, W2, W3) per kernel')
     .option('--json', 'print the results as JSON on stdout')
+    .option('--markdown', "print the results as the README's tables")
     .parse(process.argv)
-    .opts<{ epoch?: boolean; json?: boolean }>();
+    .opts<{ epoch?: boolean; json?: boolean; markdown?: boolean }>();
 
   const names: KernelName[] = ['naive', 'blocked', 'wasm'];
   const wasm = selectKernels('wasm');
@@ -241,6 +266,10 @@ async function main(): Promise<void> {
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ node: process.version, wasm: wasm.name, wasm_fallback: wasm.fallback, kernels, epochs, peak_rss_mb: peakRssMb }, null, 2)}\n`);
+    return;
+  }
+  if (opts.markdown) {
+    process.stdout.write(markdown(kernels, epochs, peakRssMb));
     return;
   }
   console.log(`node ${process.version}; wasm kernels: ${wasm.fallback ?? wasm.name}; every kernel verified against naive before timing`);
