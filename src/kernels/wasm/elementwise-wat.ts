@@ -70,6 +70,26 @@ function overElements(name: string, params: string, locals: string, inputs: stri
   )`;
 }
 
+/** WAT: col_sums' loop over columns `width` (4 or 1) at a time, while `width` columns remain. */
+function columnSums(width: 4 | 1): string {
+  const load = width === 4 ? 'v128.load' : 'v128.load32_splat';
+  const store = width === 4 ? 'v128.store' : 'v128.store32_lane 0';
+  return `(block $done${width} (loop $loop${width}
+      (br_if $done${width} (i32.gt_u (i32.add (local.get $q) (i32.const ${width})) (local.get $u1)))
+      (local.set $s (v128.const i32x4 0 0 0 0))
+      (local.set $d (i32.add (local.get $D) (i32.shl (local.get $q) (i32.const 2))))
+      (local.set $n (local.get $N))
+      (block $ndone${width} (loop $nloop${width}
+        (br_if $ndone${width} (i32.eqz (local.get $n)))
+        (local.set $s (f32x4.add (local.get $s) (${load} (local.get $d))))
+        (local.set $d (i32.add (local.get $d) (local.get $O)))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $nloop${width})))
+      (${store} (i32.add (local.get $db) (i32.shl (local.get $q) (i32.const 2))) (local.get $s))
+      (local.set $q (i32.add (local.get $q) (i32.const ${width})))
+      (br $loop${width})))`;
+}
+
 export function elementwiseWat(fma: boolean): string {
   const expLocals = '(local $x v128) (local $n v128) (local $r v128) (local $t v128)';
   return `
@@ -112,39 +132,14 @@ export function elementwiseWat(fma: boolean): string {
       (br $loop)))
   )
 
-  ;; db[q] = sum_n D[n, q] over n in [0, N) (ascending), for the columns q in [u0, u1) of D [N, O]
+  ;; db[q] = sum_n D[n, q] over n in [0, N) (ascending), for the columns q in [u0, u1) of D [N, O]:
+  ;; 4 columns at a time, then one at a time (the same adds, on splats)
   (func (export "col_sums") (param $u0 i32) (param $u1 i32) (param $S i32) (param $db i32) (param $D i32) (param $N i32) (param $O i32)
-    (local $q i32) (local $n i32) (local $d i32) (local $s v128) (local $s1 f32)
+    (local $q i32) (local $n i32) (local $d i32) (local $s v128)
     (local.set $O (i32.shl (local.get $O) (i32.const 2)))
     (local.set $q (local.get $u0))
-    (block $done (loop $loop
-      (br_if $done (i32.gt_u (i32.add (local.get $q) (i32.const 4)) (local.get $u1)))
-      (local.set $s (v128.const i32x4 0 0 0 0))
-      (local.set $d (i32.add (local.get $D) (i32.shl (local.get $q) (i32.const 2))))
-      (local.set $n (local.get $N))
-      (block $ndone (loop $nloop
-        (br_if $ndone (i32.eqz (local.get $n)))
-        (local.set $s (f32x4.add (local.get $s) (v128.load (local.get $d))))
-        (local.set $d (i32.add (local.get $d) (local.get $O)))
-        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
-        (br $nloop)))
-      (v128.store (i32.add (local.get $db) (i32.shl (local.get $q) (i32.const 2))) (local.get $s))
-      (local.set $q (i32.add (local.get $q) (i32.const 4)))
-      (br $loop)))
-    (block $tdone (loop $tloop
-      (br_if $tdone (i32.ge_u (local.get $q) (local.get $u1)))
-      (local.set $s1 (f32.const 0))
-      (local.set $d (i32.add (local.get $D) (i32.shl (local.get $q) (i32.const 2))))
-      (local.set $n (local.get $N))
-      (block $ndone (loop $nloop
-        (br_if $ndone (i32.eqz (local.get $n)))
-        (local.set $s1 (f32.add (local.get $s1) (f32.load (local.get $d))))
-        (local.set $d (i32.add (local.get $d) (local.get $O)))
-        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
-        (br $nloop)))
-      (f32.store (i32.add (local.get $db) (i32.shl (local.get $q) (i32.const 2))) (local.get $s1))
-      (local.set $q (i32.add (local.get $q) (i32.const 1)))
-      (br $tloop)))
+    ${columnSums(4)}
+    ${columnSums(1)}
   )
 `;
 }
