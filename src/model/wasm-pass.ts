@@ -28,8 +28,6 @@ import { f32bits, type Heap, type WasmRuntime } from '../kernels/wasm/runtime.js
 import { SPMM_TILE_Q } from '../kernels/wasm/sparse-wat.js';
 import type { Mlp, TrainPass } from './mlp.js';
 
-/** Most threads a pass keeps panel scratch for (training.threads is at most 64). */
-const MAX_THREADS = 64;
 /** Floats of a gemm panel entry per k (gemm-wat.ts: 4 values + an offset). */
 const PANEL = 5;
 
@@ -62,6 +60,7 @@ export class WasmPass implements TrainPass {
   private readonly rowPtr: number; // CSR of X's rows
   private readonly rowEntries: number;
   private readonly panels: number;
+  private readonly panelThreads: number; // threads the panel scratch is for (the runtime's at construction)
   /** The training images as bytes, the pixel scale table and a batch's sample indices (load_batch). */
   private readonly images: number;
   private readonly table: number;
@@ -115,7 +114,8 @@ export class WasmPass implements TrainPass {
     this.rowEntries = this.alloc(8 * nnz);
     const widest = Math.max(capacity, ...model.spec.layers);
     this.panelBytes = 4 * PANEL * widest;
-    this.panels = this.alloc(MAX_THREADS * this.panelBytes);
+    this.panelThreads = rt.threads;
+    this.panels = this.alloc(this.panelThreads * this.panelBytes);
     this.images = data ? this.alloc(data.images.length) : 0;
     if (data) new Uint8Array(rt.memory.buffer, this.images, data.images.length).set(data.images);
     this.table = this.alloc(4 * 256);
@@ -239,6 +239,9 @@ export class WasmPass implements TrainPass {
 
   /** C (+)= A B on every thread (gemm-wat.ts's arguments; pointers in bytes). */
   private gemm(C: number, ldc: number, A: number, ars: number, aks: number, B: number, ldb: number, P: number, Q: number, K: number, acc: number): void {
+    if (this.rt.threads > this.panelThreads) {
+      throw new Error(`WasmPass was made for ${this.panelThreads} threads, the kernels now run ${this.rt.threads}: make the pass after setKernelThreads`);
+    }
     runGemm(this.rt.pool(), this.panels, this.panelBytes, C, ldc, A, ars, aks, B, ldb, P, Q, K, acc);
   }
 
