@@ -11,7 +11,8 @@
 //    there count the dense 2·N·I·O.
 // 2. With --epoch, end to end as mlp-train runs it, per kernel:
 //    W1 = one epoch of 784-800-10 (sigmoid, mse, batch 128, 60,000 images),
-//    W2 = the same for 784-300-10, W3 = one full-batch step of 784-300-10;
+//    W2 = the same for 784-300-10, W3 = one full-batch step of 784-300-10
+//    (WebAssembly: the median of --repeat epochs, default 3);
 //    seconds and effective GFLOP/s by the count 4·784·H + 60·H per sample.
 //
 // The machine is shared: compare variants within one run, and read medians.
@@ -200,7 +201,7 @@ interface EpochRow { kernel: string; workload: string; seconds: number; gflops: 
 /** Effective FLOPs per sample of 784-H-10 (forward, weight gradients, hidden delta), as the issue counts them. */
 const effectiveFlops = (H: number): number => 4 * 784 * H + 60 * H;
 
-async function benchEpochs(names: KernelName[]): Promise<EpochRow[]> {
+async function benchEpochs(names: KernelName[], repeat: number): Promise<EpochRow[]> {
   const workloads: Array<{ name: string; H: number; batch: number | 'full' }> = [
     { name: 'W1 784-800-10 batch 128, 1 epoch', H: 800, batch: 128 },
     { name: 'W2 784-300-10 batch 128, 1 epoch', H: 300, batch: 128 },
@@ -213,14 +214,15 @@ async function benchEpochs(names: KernelName[]): Promise<EpochRow[]> {
       const cfg: Config = defaultConfig();
       cfg.training.threads = threads;
       cfg.model.layers = [784, w.H, 10];
-      cfg.training.epochs = 1;
+      // the WebAssembly rows take the median of `repeat` epochs; the TypeScript ones (30 s an epoch) one
+      cfg.training.epochs = name === 'wasm' ? repeat : 1;
       cfg.training.batch_size = w.batch;
       cfg.training.kernel = name;
       const train = loadRunData(cfg, 'bench', { train: true, test: false }).train!;
       const model = new Mlp(cfg.model);
       model.init(cfg.model.init, cfg.model.seed, cfg.model.output_bias);
       const result = await new Trainer(cfg, model, train, null).run();
-      const s = result.metrics[0].seconds;
+      const s = median(result.metrics.map((m) => m.seconds));
       rows.push({ kernel: name === 'wasm' ? `${selectKernels(name).name} x${threads}` : selectKernels(name).name, workload: w.name, seconds: s, gflops: (effectiveFlops(w.H) * train.n) / s / 1e9 });
     }
   }
@@ -254,15 +256,18 @@ function markdown(kernels: KernelRow[], epochs: EpochRow[], peakRssMb: number): 
 async function main(): Promise<void> {
   const opts = new Command('bench')
     .option('--epoch', 'also time whole training epochs (W1, W2, W3) per kernel')
+    .option('--repeat <n>', 'epochs per WebAssembly workload (the median is shown)', '3')
     .option('--json', 'print the results as JSON on stdout')
     .option('--markdown', "print the results as the README's tables")
     .parse(process.argv)
-    .opts<{ epoch?: boolean; json?: boolean; markdown?: boolean }>();
+    .opts<{ epoch?: boolean; repeat: string; json?: boolean; markdown?: boolean }>();
 
   const names: KernelName[] = ['naive', 'blocked', 'wasm'];
   const wasm = selectKernels('wasm');
   const kernels = [...benchKernels(names), ...benchInMemory()];
-  const epochs = opts.epoch ? await benchEpochs(names) : [];
+  const repeat = Number(opts.repeat);
+  if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat must be a positive integer, not ${opts.repeat}`);
+  const epochs = opts.epoch ? await benchEpochs(names, repeat) : [];
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ node: process.version, wasm: wasm.name, wasm_fallback: wasm.fallback, kernels, epochs, peak_rss_mb: peakRssMb }, null, 2)}\n`);
