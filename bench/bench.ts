@@ -7,7 +7,7 @@
 //    Then the products as training runs them, in the WebAssembly memory (no
 //    copies): sgemm 128x784x800 on dense random data, and the first layer's
 //    forward product on real MNIST rows, dense (gemm, whose panels skip
-//    all-zero groups of 4) and sparse (spmm over the rows' CSR); GFLOP/s
+//    all-zero groups of 4) and sparse (spmm over the row pairs' CSR); GFLOP/s
 //    there count the dense 2·N·I·O.
 // 2. With --epoch, end to end as mlp-train runs it, per kernel:
 //    W1 = one epoch of 784-800-10 (sigmoid, mse, batch 128, 60,000 images),
@@ -160,7 +160,7 @@ function benchInMemory(): KernelRow[] {
     if (typeof a !== 'number') heap.f32(at, floats).set(a);
     return at;
   };
-  const x = put(N * I), b = put(WT), c = put(N * O), R = put(N + 1), E = put(2 * N * I);
+  const x = put(N * I), b = put(WT), c = put(N * O), R = put(N + 1), E = put(3 * N * I);
   const panelBytes = 4 * 5 * I;
   const panels = put((panelBytes / 4) * 64);
   const C = heap.f32(c, N * O);
@@ -174,7 +174,7 @@ function benchInMemory(): KernelRow[] {
       const tiles = Math.ceil(O / SPMM_TILE_Q);
       const run = sparse
         ? () => {
-            rt.exports.csr_rows(x, N, I, O, R, E);
+            rt.exports.csr_pairs(x, N, I, O, R, E);
             pool.run(FN.spmm, tiles, grainOf(tiles, threads, 1), 0, 0, c, O, R, N, b, O, 0);
           }
         : () => runGemm(pool, panels, panelBytes, c, O, x, I, 1, b, O, N, O, I, 0);

@@ -13,8 +13,9 @@
 //             dA_{l-1} = delta_l W_l                B = W_l [O, I], transposed once per batch (l >= 1 only)
 //
 // The first layer's input is MNIST pixels, 81% zero: its forward product runs
-// on compressed rows of X (sparse-wat.ts); its weight gradient on gemm's packed
-// panels, which skip the samples where 4 neighbouring pixels are all zero.
+// on compressed pairs of rows of X (sparse-wat.ts); its weight gradient on
+// gemm's packed panels, which skip the samples where 4 neighbouring pixels are
+// all zero.
 //
 // The canonical copy (model.params, optimizer.velocity, PyTorch layout) is
 // brought up to date by store() at every point where someone reads it (end of
@@ -57,7 +58,7 @@ export class WasmPass implements TrainPass {
   private readonly blocks: number[] = [];
   private readonly at = new Map<Float32Array, number>(); // byte address of each buffer above
   private readonly wRowMajor: number; // W_l [O, I] for dA_{l-1}, l >= 1 (largest layer)
-  private readonly rowPtr: number; // CSR of X's rows
+  private readonly rowPtr: number; // CSR of X's row pairs (sparse-wat.ts)
   private readonly rowEntries: number;
   private readonly panels: number;
   private readonly panelThreads: number; // threads the panel scratch is for (the runtime's at construction)
@@ -66,7 +67,6 @@ export class WasmPass implements TrainPass {
   private readonly table: number;
   private readonly batchOrder: Int32Array;
   private readonly batchOrderAt: number;
-  private csrReady = false; // the row CSR holds the batch in X (made by loadBatch)
   private readonly panelBytes: number;
   private readonly sigmoidHidden: boolean;
   private readonly sigmoidOutput: boolean;
@@ -110,8 +110,8 @@ export class WasmPass implements TrainPass {
     this.wRowMajor = this.alloc(4 * Math.max(1, ...model.slots.slice(1).map((s) => s.I * s.O)));
     // The CSR holds at most capacity * I_0 entries; for large (full) batches, bound it by the data.
     const nnz = data && capacity * I0 > 1 << 22 ? maxNonZeros(data, capacity) : capacity * I0;
-    this.rowPtr = this.alloc(4 * (capacity + 1));
-    this.rowEntries = this.alloc(8 * nnz);
+    this.rowPtr = this.alloc(4 * (Math.ceil(capacity / 2) + 1));
+    this.rowEntries = this.alloc(12 * nnz); // an entry per k where either row of a pair is non-zero
     const widest = Math.max(capacity, ...model.spec.layers);
     this.panelBytes = 4 * PANEL * widest;
     this.panelThreads = rt.threads;
@@ -161,17 +161,12 @@ export class WasmPass implements TrainPass {
     this.convert(this.velocity, velocity, false);
   }
 
-  /**
-   * X <- the samples order[start, start + rows) of the data given at
-   * construction, scaled to [0, 1], and the CSR of its rows (Batcher's fill).
-   */
+  /** X <- the samples order[start, start + rows) of the data given at construction, scaled to [0, 1] (Batcher's fill). */
   loadBatch(order: Uint32Array, start: number, rows: number): void {
     if (!this.images) throw new Error('WasmPass.loadBatch needs the data at construction');
     if (rows > this.capacity) throw new RangeError(`batch of ${rows} rows exceeds pass capacity ${this.capacity}`);
     for (let r = 0; r < rows; r++) this.batchOrder[r] = order[start + r];
-    const I0 = this.model.inputs;
-    this.rt.exports.load_batch(this.addr(this.X), this.images, this.batchOrderAt, rows, I0, this.table, this.model.slots[0].O, this.rowPtr, this.rowEntries);
-    this.csrReady = true;
+    this.rt.exports.load_batch(this.addr(this.X), this.images, this.batchOrderAt, rows, this.model.inputs, this.table);
   }
 
   /** Z_l = A_{l-1} W_l^T + b_l, A_l = f_l(Z_l) for the first n rows of this.X. */
@@ -187,8 +182,7 @@ export class WasmPass implements TrainPass {
       const Z = this.addr(this.Z[l]);
       pool.run(FN.bias_rows, n, n, 0, 0, Z, this.addr(this.b[l]), O);
       if (l === 0) {
-        if (!this.csrReady) this.rt.exports.csr_rows(this.addr(this.X), n, I, O, this.rowPtr, this.rowEntries);
-        this.csrReady = false;
+        this.rt.exports.csr_pairs(this.addr(this.X), n, I, O, this.rowPtr, this.rowEntries);
         const tiles = Math.ceil(O / SPMM_TILE_Q);
         pool.run(FN.spmm, tiles, grainOf(tiles, threads, 1), 0, 0, Z, O, this.rowPtr, n, this.addr(this.W[0]), O, 1);
       } else {

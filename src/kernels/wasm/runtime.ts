@@ -15,8 +15,8 @@ import { POOL_FUNCTIONS, WorkerPool, type PoolFunction } from './pool.js';
 export interface KernelExports {
   gemm(C: number, ldc: number, A: number, ars: number, aks: number, B: number, ldb: number, P: number, Q: number, K: number, acc: number, S: number): void;
   transpose(dst: number, src: number, rows: number, cols: number): void;
-  csr_rows(X: number, N: number, K: number, ldb: number, R: number, E: number): void;
-  load_batch(X: number, images: number, order: number, N: number, K: number, table: number, ldb: number, R: number, E: number): void;
+  csr_pairs(X: number, N: number, K: number, ldb: number, R: number, E: number): void;
+  load_batch(X: number, images: number, order: number, N: number, K: number, table: number): void;
 }
 
 const PAGE = 65536;
