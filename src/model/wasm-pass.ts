@@ -29,6 +29,8 @@ import { f32bits, type Heap, type WasmRuntime } from '../kernels/wasm/runtime.js
 import { SPMM_TILE_Q } from '../kernels/wasm/sparse-wat.js';
 import type { Mlp, TrainPass } from './mlp.js';
 
+/** Row pairs above which the sparse forward product is split by rows instead of columns. */
+const SPMM_ROW_SPLIT = 512;
 /** Floats of a gemm panel entry per k (gemm-wat.ts: 4 values + an offset). */
 const PANEL = 5;
 
@@ -183,8 +185,14 @@ export class WasmPass implements TrainPass {
       pool.run(FN.bias_rows, n, n, 0, 0, Z, this.addr(this.b[l]), O);
       if (l === 0) {
         this.rt.exports.csr_pairs(this.addr(this.X), n, I, O, this.rowPtr, this.rowEntries);
-        const tiles = Math.ceil(O / SPMM_TILE_Q);
-        pool.run(FN.spmm, tiles, grainOf(tiles, threads, 1), 0, 0, Z, O, this.rowPtr, n, this.addr(this.W[0]), O, 1);
+        const pairs = Math.ceil(n / 2);
+        if (pairs > SPMM_ROW_SPLIT) {
+          // a large (full) batch: blocks of row pairs, so each block's CSR stays in cache across the columns
+          pool.run(FN.spmm_rows, pairs, grainOf(pairs, threads, 1, SPMM_ROW_SPLIT / 8), 0, 0, Z, O, this.rowPtr, n, this.addr(this.W[0]), O, 1);
+        } else {
+          const tiles = Math.ceil(O / SPMM_TILE_Q);
+          pool.run(FN.spmm, tiles, grainOf(tiles, threads, 1), 0, 0, Z, O, this.rowPtr, n, this.addr(this.W[0]), O, 1);
+        }
       } else {
         this.gemm(Z, O, this.addr(this.A[l - 1]), I, 1, this.addr(this.W[l]), O, n, O, I, 1);
       }

@@ -22,6 +22,7 @@ const SHAPES: [number, number, number][] = [
   [13, 30, 10],
   [100, 784, 300],
   [128, 800, 10],
+  [3001, 64, 200], // the weight gradient's K = 3001 samples runs in blocks of K
 ];
 
 /** float32 data with a fraction of exact zeros (rows of MNIST are mostly zero). */

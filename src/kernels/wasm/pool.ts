@@ -15,8 +15,8 @@ import { GEMM_COL_BLOCK } from './gemm-wat.js';
 export type PoolFunction = (u0: number, u1: number, S: number, ...args: number[]) => void;
 
 /** The module's range functions, by index (the worker looks them up by name). */
-export const POOL_FUNCTIONS = ['gemm_rows', 'gemm_cols', 'spmm', 'sigmoid', 'sigmoid_backward', 'sgd', 'col_sums', 'bias_rows'] as const;
-export const FN = { gemm_rows: 0, gemm_cols: 1, spmm: 2, sigmoid: 3, sigmoid_backward: 4, sgd: 5, col_sums: 6, bias_rows: 7 } as const;
+export const POOL_FUNCTIONS = ['gemm_rows', 'gemm_cols', 'spmm', 'spmm_rows', 'sigmoid', 'sigmoid_backward', 'sgd', 'col_sums', 'bias_rows'] as const;
+export const FN = { gemm_rows: 0, gemm_cols: 1, spmm: 2, spmm_rows: 3, sigmoid: 4, sigmoid_backward: 5, sgd: 6, col_sums: 7, bias_rows: 8 } as const;
 
 // Control block (Int32Array over a SharedArrayBuffer).
 const GEN = 0; // job generation: bumped to start a job
@@ -37,21 +37,32 @@ const CTRL_INTS = 23;
 /**
  * C (+)= A B (gemm-wat.ts's arguments, pointers in bytes) on every thread:
  * split by blocks of columns when B is too large to stay in a core's cache
- * (each thread then streams its own part of B), else by rows.
+ * (each thread then streams its own part of B), else by rows. A long inner
+ * dimension (full-batch weight gradients: K = 60,000 samples) goes in blocks
+ * of K, each a job that adds into C, so the rows of B it reads stay in cache;
+ * every C entry still sums its terms in ascending k through one float32
+ * accumulator (stored and reloaded between blocks), so the bits are the same.
  */
 export function runGemm(
   pool: WorkerPool, panels: number, panelBytes: number, C: number, ldc: number, A: number, ars: number, aks: number,
   B: number, ldb: number, P: number, Q: number, K: number, acc: number,
 ): void {
-  const threads = pool.threads;
-  if (P * Q * K < 1 << 20) {
-    // small products (the 10-unit output layer) cost less than handing out chunks
-    pool.run(FN.gemm_rows, P, P, panels, panelBytes, C, ldc, A, ars, aks, B, ldb, Q, K, acc);
-  } else if (4 * K * Q > 1 << 19 && Q >= 2 * GEMM_COL_BLOCK) {
-    const blocks = Math.ceil(Q / GEMM_COL_BLOCK);
-    pool.run(FN.gemm_cols, blocks, grainOf(blocks, threads, 1), panels, panelBytes, C, ldc, A, ars, aks, B, ldb, P, Q, K, acc);
-  } else {
-    pool.run(FN.gemm_rows, P, grainOf(P, threads, 4, 8), panels, panelBytes, C, ldc, A, ars, aks, B, ldb, Q, K, acc);
+  const kBlock = K > 2048 && 4 * K * Q > 1 << 20 ? Math.max(256, Math.floor((1 << 17) / Math.min(Q, GEMM_COL_BLOCK))) : K;
+  for (let k0 = 0; k0 < K; k0 += kBlock) {
+    const Kb = Math.min(kBlock, K - k0);
+    const a = A + 4 * k0 * aks;
+    const b = B + 4 * k0 * ldb;
+    const add = k0 > 0 ? 1 : acc;
+    const threads = pool.threads;
+    if (P * Q * Kb < 1 << 20) {
+      // small products (the 10-unit output layer) cost less than handing out chunks
+      pool.run(FN.gemm_rows, P, P, panels, panelBytes, C, ldc, a, ars, aks, b, ldb, Q, Kb, add);
+    } else if (4 * Kb * Q > 1 << 19 && Q >= 2 * GEMM_COL_BLOCK) {
+      const blocks = Math.ceil(Q / GEMM_COL_BLOCK);
+      pool.run(FN.gemm_cols, blocks, grainOf(blocks, threads, 1), panels, panelBytes, C, ldc, a, ars, aks, b, ldb, P, Q, Kb, add);
+    } else {
+      pool.run(FN.gemm_rows, P, grainOf(P, threads, 4, 8), panels, panelBytes, C, ldc, a, ars, aks, b, ldb, Q, Kb, add);
+    }
   }
 }
 

@@ -49,9 +49,9 @@ function tilePass(fma: boolean, vecs: number, tag: string): string {
     .join('\n            ');
   const storeC = v.map((j) => `(v128.store offset=${16 * j} (local.get $cq) (local.get $c${j}))`).join('\n          ');
   const storeD = v.map((j) => `(v128.store offset=${16 * j} (local.get $dq) (local.get $d${j}))`).join('\n            ');
-  return `(local.set $p (i32.const 0))
+  return `(local.set $p (local.get $p0))
       (block $${tag}pdone (loop $${tag}ploop
-        (br_if $${tag}pdone (i32.ge_u (local.get $p) (local.get $P)))
+        (br_if $${tag}pdone (i32.ge_u (local.get $p) (local.get $p1)))
         ${pairSetup}
           ${init}
         (block $${tag}edone (loop $${tag}eloop
@@ -73,7 +73,7 @@ function tilePass(fma: boolean, vecs: number, tag: string): string {
 const ENTRY = 12;
 
 /** WAT: for the pair at row $p and column $qt: $two, the C rows $cq/$dq, the entries [$e, $eend), $bq. */
-const pairSetup = `(local.set $two (i32.lt_u (i32.add (local.get $p) (i32.const 1)) (local.get $P)))
+const pairSetup = `(local.set $two (i32.lt_u (i32.add (local.get $p) (i32.const 1)) (local.get $p1)))
         (local.set $cq (i32.add (local.get $C) (i32.add (i32.mul (local.get $p) (local.get $ldc)) (i32.shl (local.get $qt) (i32.const 2)))))
         (local.set $dq (i32.add (local.get $cq) (local.get $ldc)))
         (local.set $e (i32.load (i32.add (local.get $R) (i32.shl (local.get $p) (i32.const 1)))))
@@ -83,15 +83,29 @@ const pairSetup = `(local.set $two (i32.lt_u (i32.add (local.get $p) (i32.const 
 export function sparseWat(fma: boolean): string {
   const accLocals = Array.from({ length: VECS }, (_, j) => `(local $c${j} v128) (local $d${j} v128)`).join(' ');
   return `
-  ;; C[p, q] (+)= sum over the entries e of p's row pair: v_e(p) * B[off_e + 4q], for p in [0, P)
-  ;; and the columns of tiles [u0, u1) of ${SPMM_TILE_Q} (the last tile ends at Q). Pointers in bytes, ldc in floats.
-  (func $spmm (export "spmm") (param $u0 i32) (param $u1 i32) (param $S i32)
+  ;; The pool's entries: spmm over the column tiles [u0, u1) of ${SPMM_TILE_Q} (all rows), spmm_rows
+  ;; over the row pairs [u0, u1) (all columns: for batches whose CSR would not stay in cache).
+  (func (export "spmm") (param $u0 i32) (param $u1 i32) (param $S i32)
     (param $C i32) (param $ldc i32) (param $R i32) (param $P i32) (param $B i32) (param $Q i32) (param $acc i32)
-    (local $q1 i32) (local $qt i32) (local $p i32) (local $e i32) (local $eend i32) (local $two i32)
+    (call $spmm_block (local.get $C) (local.get $ldc) (local.get $R) (i32.const 0) (local.get $P) (local.get $B)
+      (i32.mul (local.get $u0) (i32.const ${SPMM_TILE_Q})) (i32.mul (local.get $u1) (i32.const ${SPMM_TILE_Q})) (local.get $Q) (local.get $acc))
+  )
+  (func (export "spmm_rows") (param $u0 i32) (param $u1 i32) (param $S i32)
+    (param $C i32) (param $ldc i32) (param $R i32) (param $P i32) (param $B i32) (param $Q i32) (param $acc i32)
+    (call $spmm_block (local.get $C) (local.get $ldc) (local.get $R)
+      (i32.shl (local.get $u0) (i32.const 1)) (select (local.get $P) (i32.shl (local.get $u1) (i32.const 1)) (i32.gt_u (i32.shl (local.get $u1) (i32.const 1)) (local.get $P)))
+      (local.get $B) (i32.const 0) (local.get $Q) (local.get $Q) (local.get $acc))
+  )
+
+  ;; C[p, q] (+)= sum over the entries e of p's row pair: v_e(p) * B[off_e + 4q], for the rows
+  ;; p in [p0, p1) (p0 even) and the columns [qt, min(q1, Q)) (qt a multiple of ${SPMM_TILE_Q}).
+  ;; Pointers in bytes, ldc in floats.
+  (func $spmm_block
+    (param $C i32) (param $ldc i32) (param $R i32) (param $p0 i32) (param $p1 i32) (param $B i32)
+    (param $qt i32) (param $q1 i32) (param $Q i32) (param $acc i32)
+    (local $p i32) (local $e i32) (local $eend i32) (local $two i32)
     (local $cq i32) (local $dq i32) (local $bq i32) (local $bk i32) (local $s f32) (local $s2 f32) (local $b v128) (local $a v128) (local $a2 v128) ${accLocals}
     (local.set $ldc (i32.shl (local.get $ldc) (i32.const 2)))
-    (local.set $qt (i32.mul (local.get $u0) (i32.const ${SPMM_TILE_Q})))
-    (local.set $q1 (i32.mul (local.get $u1) (i32.const ${SPMM_TILE_Q})))
     (if (i32.gt_u (local.get $q1) (local.get $Q)) (then (local.set $q1 (local.get $Q))))
     ;; tiles of ${SPMM_TILE_Q} columns
     (block $tdone (loop $tloop
@@ -108,9 +122,9 @@ export function sparseWat(fma: boolean): string {
     ;; the last columns one at a time
     (block $sdone (loop $sloop
       (br_if $sdone (i32.ge_u (local.get $qt) (local.get $q1)))
-      (local.set $p (i32.const 0))
+      (local.set $p (local.get $p0))
       (block $spdone (loop $sploop
-        (br_if $spdone (i32.ge_u (local.get $p) (local.get $P)))
+        (br_if $spdone (i32.ge_u (local.get $p) (local.get $p1)))
         ${pairSetup}
         (local.set $s (if (result f32) (local.get $acc) (then (f32.load (local.get $cq))) (else (f32.const 0))))
         (local.set $s2 (if (result f32) (i32.and (local.get $acc) (local.get $two)) (then (f32.load (local.get $dq))) (else (f32.const 0))))
