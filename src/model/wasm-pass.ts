@@ -62,14 +62,14 @@ export class WasmPass implements TrainPass {
   private readonly wRowMajor: number; // W_l [O, I] for dA_{l-1}, l >= 1 (largest layer)
   private readonly rowPtr: number; // CSR of X's row pairs (sparse-wat.ts)
   private readonly rowEntries: number;
-  private readonly panels: number;
+  private readonly panels: number; // gemm's packed-panel scratch, panelBytes per thread
+  private readonly panelBytes: number;
   private readonly panelThreads: number; // threads the panel scratch is for (the runtime's at construction)
   /** The training images as bytes, the pixel scale table and a batch's sample indices (load_batch). */
   private readonly images: number;
   private readonly table: number;
   private readonly batchOrder: Int32Array;
   private readonly batchOrderAt: number;
-  private readonly panelBytes: number;
   private readonly sigmoidHidden: boolean;
   private readonly sigmoidOutput: boolean;
   private n = 0;
