@@ -53,7 +53,7 @@ function syncDir(dir: string): void {
 }
 
 /** "no such file or directory (ENOENT)" from a Node system error, else its message. */
-function describe(err: unknown): string {
+export function describe(err: unknown): string {
   if (err instanceof Error) {
     const { code, syscall } = err as NodeJS.ErrnoException;
     const m = /^[A-Z]+: ([^,]+)/.exec(err.message);

@@ -17,7 +17,7 @@ import type { Dataset } from '../data/mnist.js';
 import type { Evaluation } from '../eval/evaluate.js';
 import { OutputError } from '../errors.js';
 import type { Mlp } from '../model/mlp.js';
-import { writeFileAtomic } from '../output/atomic.js';
+import { describe, writeFileAtomic } from '../output/atomic.js';
 import type { EpochMetrics } from '../train/trainer.js';
 import { accuracyChart, confusionChart, lossChart, perClassChart, timingChart } from './charts.js';
 import { reportHtml, type Section } from './html.js';
@@ -74,7 +74,7 @@ export async function writeReport(dir: string, parts: ReportParts): Promise<stri
   try {
     mkdirSync(chartsDir, { recursive: true });
   } catch (err) {
-    throw new OutputError(chartsDir, `cannot create the folder: ${(err as Error).message}`);
+    throw new OutputError(chartsDir, `cannot create the folder: ${describe(err)}`);
   }
   const written: string[] = [];
   for (const c of charts) {
