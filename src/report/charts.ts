@@ -83,8 +83,8 @@ export function lossChart(metrics: readonly EpochMetrics[]): TopLevelSpec {
     },
     columns: series.length, // one row: at most 5 panels
     spec: {
-      width: 170,
-      height: 130,
+      width: 220,
+      height: 150,
       mark: POINT,
       encoding: {
         x: EPOCH_X,
@@ -183,7 +183,7 @@ export function perClassChart(perClass: readonly ClassFigures[]): TopLevelSpec {
     mark: { type: 'point', filled: true, size: 80 },
     encoding: {
       x: { field: 'digit', type: 'ordinal', axis: { labelAngle: 0 } },
-      y: { field: 'value', type: 'quantitative', scale: { zero: false }, axis: { format: '.0%' }, title: null },
+      y: { field: 'value', type: 'quantitative', scale: { zero: false }, axis: { format: '.1%' }, title: null },
       color: { field: 'measure', type: 'nominal', title: null, legend: { orient: 'bottom' } },
       shape: { field: 'measure', type: 'nominal', title: null },
     },
