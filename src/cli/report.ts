@@ -1,7 +1,7 @@
 // Writing the report from a command, with its time in the log.
-import { writeReport, REPORT_FILE, type ReportParts } from '../report/report.js';
-import type { Log } from './log.js';
 import { join } from 'node:path';
+import { REPORT_FILE, writeReport, type ReportParts } from '../report/report.js';
+import type { Log } from './log.js';
 
 /**
  * mlp-train's report step. It runs after the weights, metrics and summary are
