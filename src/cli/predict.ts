@@ -41,7 +41,7 @@ export async function predictMain(argv: string[]): Promise<number> {
   }
   const X = new Float32Array(images.length * SIDE * SIDE);
   images.forEach((file, i) => X.set(readDigitPng(file), i * SIDE * SIDE));
-  const results = predict(model, X, images.length);
+  const results = predict(model, X, images.length, config.training.kernel); // the kernel mlp-eval scores with
 
   if (opts.json) {
     const out = results.map((r, i) => ({ image: images[i], predicted: r.predicted, probabilities: r.probabilities }));

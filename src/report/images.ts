@@ -32,7 +32,7 @@ export function encodePng(width: number, height: number, rgbOf: (k: number) => [
  * Tiles in rows of `columns`, each image `size` px square, caption below.
  * `note` is a line of text above the grid.
  */
-export function tileGridSvg(title: string, note: string, tiles: readonly Tile[], pixels: number, size: number, columns: number): string {
+export function tileGridSvg(title: string, note: string, tiles: readonly Tile[], size: number, columns: number): string {
   const pad = 8;
   const captionH = 16;
   const head = 44;
@@ -55,7 +55,7 @@ export function tileGridSvg(title: string, note: string, tiles: readonly Tile[],
     parts.push(
       `<g class="tile"><title>${escapeXml(t.title)}</title>` +
         `<image x="${x}" y="${y}" width="${size}" height="${size}" style="image-rendering:pixelated" preserveAspectRatio="none" ` +
-        `data-pixels="${pixels}" href="data:image/png;base64,${t.png.toString('base64')}"/>` +
+        `href="data:image/png;base64,${t.png.toString('base64')}"/>` +
         `<rect x="${x}" y="${y}" width="${size}" height="${size}" fill="none" stroke="#ccc"/>` +
         `<text x="${x + size / 2}" y="${y + size + 12}" font-size="11" text-anchor="middle">${escapeXml(t.caption)}</text></g>`,
     );
@@ -94,7 +94,7 @@ export function misclassifiedGrid(ds: Dataset, predicted: Uint8Array, evaluation
   }
   const wrong = evaluation.n - Math.round(evaluation.accuracy * evaluation.n);
   const note = `${wrong} of ${evaluation.n} ${ds.name} digits misclassified; the first ${tiles.length} in ${ds.name}-set order, captioned true → predicted`;
-  return tileGridSvg('Misclassified digits', note, tiles, side, 2 * side, 12);
+  return tileGridSvg('Misclassified digits', note, tiles, 2 * side, 12);
 }
 
 /**
@@ -131,5 +131,5 @@ export function weightsGrid(model: Mlp, max: number): string | null {
     });
   }
   const note = `${units} of ${O} hidden units; red = positive weight, blue = negative, each unit scaled to its largest |w|`;
-  return tileGridSvg('First-layer weights (what the hidden units look for)', note, tiles, side, 2 * side, 14);
+  return tileGridSvg('First-layer weights (what the hidden units look for)', note, tiles, 2 * side, 14);
 }
