@@ -1,7 +1,9 @@
 // mlp-eval: score a weights file on the test (or train) set.
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { loadRunData } from '../data/load.js';
 import { evaluate, type Evaluation } from '../eval/evaluate.js';
+import { REPORT_FILE, writeReport } from '../report/report.js';
 import { addCommonOptions, collect, configForWeights } from './common.js';
 import { Log, pct } from './log.js';
 import { EXIT_OK } from './run.js';
@@ -13,6 +15,7 @@ interface EvalOptions {
   set: string[];
   json?: boolean;
   quiet?: boolean;
+  report?: string;
 }
 
 export async function evalMain(argv: string[]): Promise<number> {
@@ -23,7 +26,8 @@ export async function evalMain(argv: string[]): Promise<number> {
       .addOption(new Option('--split <name>', 'which MNIST split').choices(['test', 'train']).default('test'))
       .option('-c, --config <file>', 'config overriding the one stored in the weights (data paths, activations)')
       .option('-s, --set <key=value>', 'override a config key (repeatable)', collect, [])
-      .option('--json', 'print one JSON object on stdout'),
+      .option('--json', 'print one JSON object on stdout')
+      .option('--report <dir>', 'also write the evaluation half of the run report: <dir>/report.html and <dir>/report/*.svg'),
   );
   program.parse(argv, { from: 'node' });
   const opts = program.opts<EvalOptions>();
@@ -38,13 +42,21 @@ export async function evalMain(argv: string[]): Promise<number> {
     { train: opts.split === 'train', test: opts.split === 'test' },
   );
   const ds = opts.split === 'train' ? data.train! : data.test!;
-  const result = evaluate(model, ds, config.loss, config.training.kernel); // the kernel mlp-train scored with
+  const predicted = new Uint8Array(ds.n);
+  const result = evaluate(model, ds, config.loss, config.training.kernel, predicted); // the kernel mlp-train scored with
 
+  const log = new Log({ quiet: opts.quiet });
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ weights: opts.weights, split: opts.split, ...result })}\n`);
   } else {
-    const log = new Log({ quiet: opts.quiet });
     log.info(report(result, opts.weights, opts.split, config.model.layers.join('-'), log));
+  }
+  if (opts.report !== undefined) {
+    await writeReport(opts.report, {
+      title: `mlp-mnist evaluation of ${opts.weights}`,
+      evaluation: { weights: opts.weights, model, ds, evaluation: result, predicted },
+    });
+    log.info(`report   ${join(opts.report, REPORT_FILE)}`);
   }
   return EXIT_OK;
 }

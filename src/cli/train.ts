@@ -13,9 +13,11 @@ import { selectKernels } from '../kernels/matmul.js';
 import { Mlp } from '../model/mlp.js';
 import { loadCheckpoint, restoreCheckpoint, type Checkpoint } from '../output/checkpoint.js';
 import { CHECKPOINT_FILE, RunDir } from '../output/run-dir.js';
+import { terminalChart } from '../report/terminal.js';
 import { Trainer, type EpochMetrics } from '../train/trainer.js';
 import { addCommonOptions, collect } from './common.js';
 import { Log, pct } from './log.js';
+import { writeReportSafely } from './report.js';
 import { EXIT_INTERRUPTED, EXIT_OK, Interrupt } from './run.js';
 
 interface TrainOptions {
@@ -135,7 +137,8 @@ export async function trainMain(argv: string[]): Promise<number> {
 
   // Final figures on the test set: the last weights, and the best-validation weights when there are some.
   const tester = new Evaluator(model, test, config.loss, 1000, config.training.kernel);
-  const final = tester.run();
+  const predicted = new Uint8Array(test.n);
+  const final = tester.run(predicted);
   let bestEval: Evaluation | null = null;
   if (result.best) {
     const last = Float32Array.from(model.params);
@@ -163,12 +166,19 @@ export async function trainMain(argv: string[]): Promise<number> {
     samples: { train: train.n, validation: data.validation?.n ?? 0, test: test.n },
   };
   run.writeJson('summary.json', summary);
+  // After the weights and summary are on disk: a report that fails costs only itself.
+  await writeReportSafely(log, run.dir, {
+    title: `mlp-mnist run ${run.dir}`,
+    training: { config, metrics: result.metrics, summary },
+    evaluation: { weights: 'model.safetensors (the last epoch)', model, ds: test, evaluation: final, predicted },
+  }, opts.debug === true);
 
   const bestNote = bestEval ? `  (best val epoch ${result.best!.epoch}: test ${pct(bestEval.accuracy)})` : '';
   log.info(
     `${c.bold('test accuracy')} ${c.green(pct(final.accuracy))}  loss ${final.loss.toFixed(4)}${bestNote}  ` +
       `in ${summary.total_seconds.toFixed(1)} s; run folder ${run.dir}`,
   );
+  if (log.tty && result.metrics.length > 1) log.info(terminalChart(result.metrics)); // not into pipes or log files, nor with --quiet
   if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   return EXIT_OK;
 }

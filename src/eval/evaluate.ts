@@ -56,7 +56,8 @@ export class Evaluator {
     this.D = new Float32Array(this.batcher.size * model.outputs);
   }
 
-  run(): Evaluation {
+  /** Scores the whole dataset; `predicted` [n], if given, receives each sample's predicted class. */
+  run(predicted?: Uint8Array): Evaluation {
     const { model, batcher, pass, D } = this;
     const O = model.outputs;
     const confusion = Array.from({ length: O }, () => new Array<number>(O).fill(0));
@@ -71,6 +72,7 @@ export class Evaluator {
       for (let i = 0; i < n; i++) {
         const t = batcher.labels[i];
         const p = argmax(Y, i * O, O);
+        if (predicted) predicted[k * batcher.size + i] = p;
         confusion[t][p] += 1;
         if (p === t) correct += 1;
       }
@@ -96,6 +98,6 @@ export function classFigures(confusion: number[][]): ClassFigures[] {
   });
 }
 
-export function evaluate(model: Mlp, ds: Dataset, loss: LossName, kernel: KernelName = 'blocked'): Evaluation {
-  return new Evaluator(model, ds, loss, 1000, kernel).run();
+export function evaluate(model: Mlp, ds: Dataset, loss: LossName, kernel: KernelName = 'blocked', predicted?: Uint8Array): Evaluation {
+  return new Evaluator(model, ds, loss, 1000, kernel).run(predicted);
 }

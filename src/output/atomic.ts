@@ -9,8 +9,10 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   let fd = -1;
+  let created = false;
   try {
     fd = openSync(tmp, 'wx', 0o644);
+    created = true;
     for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
     fsyncSync(fd);
     closeSync(fd);
@@ -19,7 +21,8 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     renameSync(tmp, path);
   } catch (err) {
     if (fd >= 0) closeSync(fd);
-    rmSync(tmp, { force: true });
+    // Only a temp file that was created: under a path through a file, even the removal fails (ENOTDIR).
+    if (created) rmSync(tmp, { force: true });
     throw new OutputError(path, `cannot write: ${describe(err)}`);
   }
   syncDir(dirname(path));
@@ -53,7 +56,7 @@ function syncDir(dir: string): void {
 }
 
 /** "no such file or directory (ENOENT)" from a Node system error, else its message. */
-function describe(err: unknown): string {
+export function describe(err: unknown): string {
   if (err instanceof Error) {
     const { code, syscall } = err as NodeJS.ErrnoException;
     const m = /^[A-Z]+: ([^,]+)/.exec(err.message);

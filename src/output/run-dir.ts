@@ -11,6 +11,7 @@
 //   best.safetensors        the weights of the best validation epoch (with a validation split)
 //   checkpoint.safetensors  weights, optimizer and RNG state, position: what --resume reads
 //   summary.json            final figures: test accuracy and loss, times, GFLOP/s
+//   report.html, report/    the run report and its charts as .svg (src/report/)
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
@@ -26,6 +27,7 @@ export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 /** Files that make a folder a run folder (and that --force removes). */
 const RUN_FILES = [
   'config.json', 'metrics.jsonl', 'metrics.csv', 'model.safetensors', 'best.safetensors', CHECKPOINT_FILE, 'summary.json',
+  'report.html', 'report',
 ];
 
 /** Columns of metrics.csv, in the order of EpochMetrics. */
@@ -56,7 +58,7 @@ export class RunDir {
       if (found.length > 0 && !force) {
         throw new UserError(`${dir}: already holds a run (${found.slice(0, 3).join(', ')}); resume it with --resume, overwrite it with --force, or choose another --out`);
       }
-      for (const f of found) rmSync(join(dir, f), { force: true });
+      for (const f of found) rmSync(join(dir, f), { force: true, recursive: true });
     }
     mkdirSync(dir, { recursive: true });
     const run = new RunDir(dir);

@@ -1,0 +1,83 @@
+// Export to ONNX: the MLP as a graph of standard operators, opset 13,
+// IR version 7 (ONNX 1.8+; onnxruntime, PyTorch's onnx loader, netron).
+//
+//   input [batch, I_0] -> Gemm(W_0, b_0, transB=1) -> Sigmoid|Tanh|Relu -> ...
+//                      -> Gemm(W_{L-1}, b_{L-1}, transB=1) -> Sigmoid|Softmax(axis=1) -> output [batch, O]
+//
+// Gemm computes Y = A B^T + C with transB = 1, i.e. Z = X W^T + b with W as
+// stored ([out, in], nn.Linear's layout): the trainer's forward pass exactly.
+// Initializers keep the safetensors names (layers.0.weight, ...), float32
+// little-endian raw_data. Field numbers: onnx/onnx.proto (ONNX 1.8+).
+import type { Config } from '../config/schema.js';
+import type { Mlp } from '../model/mlp.js';
+import { ProtoWriter } from './protobuf.js';
+
+export const ONNX_OPSET = 13;
+export const ONNX_IR_VERSION = 7;
+const FLOAT = 1; // TensorProto.DataType.FLOAT
+const ATTR_INT = 2; // AttributeProto.AttributeType.INT
+
+const OP: Record<string, string> = { sigmoid: 'Sigmoid', tanh: 'Tanh', relu: 'Relu', softmax: 'Softmax' };
+
+function tensor(name: string, dims: number[], data: ArrayLike<number>): ProtoWriter {
+  const raw = new Uint8Array(4 * data.length);
+  const view = new DataView(raw.buffer);
+  for (let k = 0; k < data.length; k++) view.setFloat32(4 * k, data[k], true);
+  const t = new ProtoWriter();
+  for (const d of dims) t.varint(1, d); // dims
+  return t.varint(2, FLOAT).string(8, name).bytes(9, raw); // data_type, name, raw_data
+}
+
+function intAttribute(name: string, value: number): ProtoWriter {
+  return new ProtoWriter().string(1, name).varint(3, value).varint(20, ATTR_INT); // name, i, type
+}
+
+function node(op: string, inputs: string[], output: string, name: string, attributes: ProtoWriter[] = []): ProtoWriter {
+  const n = new ProtoWriter();
+  for (const i of inputs) n.string(1, i); // input
+  n.string(2, output).string(3, name).string(4, op); // output, name, op_type
+  for (const a of attributes) n.message(5, a); // attribute
+  return n;
+}
+
+/** ValueInfoProto of a float tensor [batch, width], the batch dimension symbolic. */
+function floatMatrix(name: string, width: number): ProtoWriter {
+  const shape = new ProtoWriter()
+    .message(1, new ProtoWriter().string(2, 'batch')) // dim { dim_param }
+    .message(1, new ProtoWriter().varint(1, width)); // dim { dim_value }
+  const tensorType = new ProtoWriter().varint(1, FLOAT).message(2, shape); // elem_type, shape
+  return new ProtoWriter().string(1, name).message(2, new ProtoWriter().message(1, tensorType)); // name, type { tensor_type }
+}
+
+/** The ONNX model bytes of `model`; `config` goes into metadata_props for the record. */
+export function onnxModel(model: Mlp, config: Config): Uint8Array {
+  const graph = new ProtoWriter();
+  let prev = 'input';
+  for (let l = 0; l < model.L; l++) {
+    const { I, O } = model.slots[l];
+    const W = `layers.${l}.weight`;
+    const b = `layers.${l}.bias`;
+    const z = `layers.${l}.z`;
+    const last = l === model.L - 1;
+    const act = last ? model.spec.output : model.spec.hidden;
+    const a = last ? 'output' : `layers.${l}.a`;
+    graph.message(1, node('Gemm', [prev, W, b], z, `gemm_${l}`, [intAttribute('transB', 1)]));
+    graph.message(1, node(OP[act], [z], a, `${act}_${l}`, act === 'softmax' ? [intAttribute('axis', 1)] : []));
+    graph.message(5, tensor(W, [O, I], model.W[l])); // initializer
+    graph.message(5, tensor(b, [O], model.b[l]));
+    prev = a;
+  }
+  graph
+    .string(2, 'mlp') // name
+    .string(10, `${model.spec.layers.join('-')} MLP, ${model.spec.hidden} hidden, ${model.spec.output} output`) // doc_string
+    .message(11, floatMatrix('input', model.inputs)) // input
+    .message(12, floatMatrix('output', model.outputs)); // output
+
+  return new ProtoWriter()
+    .varint(1, ONNX_IR_VERSION) // ir_version
+    .string(2, 'mlp-mnist') // producer_name
+    .message(7, graph) // graph
+    .message(8, new ProtoWriter().string(1, '').varint(2, ONNX_OPSET)) // opset_import { domain "", version }
+    .message(14, new ProtoWriter().string(1, 'config').string(2, JSON.stringify(config))) // metadata_props
+    .finish();
+}

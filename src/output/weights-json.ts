@@ -1,0 +1,16 @@
+// The weights as readable JSON (mlp-export --json): layer widths, activations
+// and every tensor as nested arrays in PyTorch's names and [out, in] layout.
+// Each number is the float32 value printed as JavaScript prints it, so
+// Math.fround (or numpy.float32) of it gives the stored value back exactly.
+import type { Mlp } from '../model/mlp.js';
+
+export function weightsJson(model: Mlp): string {
+  const tensors: Record<string, { shape: number[]; data: number[] | number[][] }> = {};
+  for (const [name, t] of model.namedTensors()) {
+    const flat = Array.from(t.data);
+    const data = t.shape.length === 2 ? Array.from({ length: t.shape[0] }, (_, r) => flat.slice(r * t.shape[1], (r + 1) * t.shape[1])) : flat;
+    tensors[name] = { shape: t.shape, data };
+  }
+  const { layers, hidden, output } = model.spec;
+  return `${JSON.stringify({ format: 'mlp-mnist weights', version: 1, layers, hidden, output, forward: 'a = f(a W^T + b) per layer', tensors })}\n`;
+}

@@ -1,0 +1,170 @@
+// The run report of a small real run: every chart present and well-formed XML,
+// the numbers in the charts equal to metrics.jsonl and to mlp-eval, and a
+// report.html that needs no network.
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { XMLValidator } from 'fast-xml-parser';
+import { describe, expect, it } from 'vitest';
+import type { EpochMetrics } from '../../src/train/trainer.js';
+import { lossSeries } from '../../src/report/charts.js';
+import { terminalChart } from '../../src/report/terminal.js';
+import { cli } from '../helpers/cli.js';
+import { useTempFiles } from '../helpers/files.js';
+
+const TRAINING_CHARTS = ['loss', 'accuracy', 'timing'];
+const EVALUATION_CHARTS = ['confusion', 'per-class', 'misclassified', 'weights'];
+
+/** Well-formed XML by a real parser (unclosed tags, bad attributes, stray '&' all fail), with <svg> at the root. */
+function expectValidSvg(svg: string, name: string): void {
+  const result = XMLValidator.validate(svg);
+  expect(result, `${name}: ${JSON.stringify(result)}`).toBe(true);
+  expect(svg.trimStart().startsWith('<svg'), name).toBe(true);
+  expect(svg.trimEnd().endsWith('</svg>'), name).toBe(true);
+}
+
+/** aria-labels of the points of a per-epoch chart: "<what>, <series>, epoch <k>: <value>". */
+function pointLabels(svg: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of svg.matchAll(/aria-label="([a-z]+), ([^"]+), epoch (\d+): ([^"]+)"/g)) out.set(`${m[2]}@${m[3]}`, Number(m[4]));
+  return out;
+}
+
+describe('report.html and report/*.svg of a small run', () => {
+  const files = useTempFiles('mlp-mnist-report-');
+  const run = join(files.dir, 'run');
+  const cfg = files.write(
+    'small.yaml',
+    [
+      'data: {limit: 2000, validation: 300}',
+      'model: {layers: [784, 32, 10]}',
+      'regularization: {l2: 0.0001, discriminative: 0.01}', // every loss term on, so every curve must be drawn
+      'training: {epochs: 3, batch_size: 20, lr: 0.5}',
+      '',
+    ].join('\n'),
+  );
+  const train = cli('mlp-train', ['--config', cfg, '--out', run]);
+  const metrics: EpochMetrics[] = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const chart = (name: string): string => readFileSync(join(run, 'report', `${name}.svg`), 'utf8');
+  const html = readFileSync(join(run, 'report.html'), 'utf8');
+
+  it('mlp-train writes the report after the weights and says where', () => {
+    expect(train.status).toBe(0);
+    expect(train.stderr).toMatch(/^report {5}.*report\.html \(\d+\.\d s\)$/m);
+    expect(existsSync(join(run, 'model.safetensors'))).toBe(true);
+    // not a terminal: no chart in the log
+    expect(train.stderr).not.toMatch(/training loss per sample, epochs/);
+  });
+
+  it('every chart is there as a standalone, well-formed SVG, and inline in report.html', () => {
+    expect(readdirSync(join(run, 'report')).sort()).toEqual([...TRAINING_CHARTS, ...EVALUATION_CHARTS].map((n) => `${n}.svg`).sort());
+    for (const name of [...TRAINING_CHARTS, ...EVALUATION_CHARTS]) {
+      expectValidSvg(chart(name), `${name}.svg`);
+      const inline = new RegExp(`<div class="chart" id="chart-${name}">(<svg[\\s\\S]*?</svg>)</div>`).exec(html);
+      expect(inline, `chart-${name} in report.html`).not.toBeNull();
+      expectValidSvg(inline![1], `inline ${name}`);
+    }
+  });
+
+  it('the loss chart draws every term at every epoch, with the values of metrics.jsonl', () => {
+    const points = pointLabels(chart('loss'));
+    const series = lossSeries(metrics);
+    expect(series.map(([name]) => name)).toEqual(['total (train)', 'data (train)', 'discriminative (train)', 'L2 (train)', 'data (validation)']);
+    for (const [name, key] of series) {
+      for (const m of metrics) expect(points.get(`${name}@${m.epoch}`), `${name} epoch ${m.epoch}`).toBe(m[key]);
+    }
+    expect(points.size).toBe(series.length * metrics.length);
+  });
+
+  it('the accuracy chart holds train and validation accuracy of metrics.jsonl', () => {
+    const points = pointLabels(chart('accuracy'));
+    for (const m of metrics) {
+      expect(points.get(`train@${m.epoch}`)).toBe(m.train_accuracy);
+      expect(points.get(`validation@${m.epoch}`)).toBe(m.val_accuracy);
+    }
+  });
+
+  it('the timing chart holds the seconds per epoch of metrics.jsonl', () => {
+    const seconds = [...chart('timing').matchAll(/aria-label="epoch: (\d+); seconds: ([\d.e-]+); part: training"/g)];
+    expect(seconds.map((m) => Number(m[1]))).toEqual(metrics.map((m) => m.epoch));
+    // vega prints 12 significant digits
+    seconds.forEach((m, k) => expect(Number(m[2])).toBeCloseTo(metrics[k].seconds, 9));
+  });
+
+  it('the confusion heatmap and the per-class table equal mlp-eval --json on the same weights', () => {
+    const e = JSON.parse(cli('mlp-eval', ['--weights', join(run, 'model.safetensors'), '--json']).stdout);
+    const cells = [...chart('confusion').matchAll(/aria-label="predicted: (\d); true digit: (\d); count: (\d+)"/g)];
+    expect(cells).toHaveLength(200); // each cell twice: its rect and its count
+    for (const [, p, t, count] of cells) expect(Number(count), `true ${t} predicted ${p}`).toBe(e.confusion[Number(t)][Number(p)]);
+    const rows = [...html.matchAll(/<tr><td>(\d)<\/td><td>([\d.]+)%<\/td><td>([\d.]+)%<\/td><td>(\d+)<\/td><\/tr>/g)];
+    expect(rows).toHaveLength(10);
+    for (const [, digit, precision, recall, support] of rows) {
+      const k = e.per_class[Number(digit)];
+      expect(precision).toBe((100 * k.precision).toFixed(2));
+      expect(recall).toBe((100 * k.recall).toFixed(2));
+      expect(Number(support)).toBe(k.support);
+    }
+  });
+
+  it('draws the misclassified digits (true -> predicted) and one picture per hidden unit', () => {
+    const summary = JSON.parse(readFileSync(join(run, 'summary.json'), 'utf8'));
+    const wrong = Math.round((1 - summary.test_accuracy) * summary.test_samples);
+    const wrongSvg = chart('misclassified');
+    const tiles = (wrongSvg.match(/<image /g) ?? []).length;
+    expect(tiles).toBe(Math.min(96, wrong));
+    expect(wrongSvg).toContain(`${wrong} of 10000 test digits misclassified`);
+    const captions = [...wrongSvg.matchAll(/<title>test sample (\d+): true (\d), predicted (\d)<\/title>/g)];
+    expect(captions).toHaveLength(tiles);
+    for (const [, , t, p] of captions) expect(t).not.toBe(p);
+    expect((chart('weights').match(/<image /g) ?? []).length).toBe(32); // 784-32-10: 32 hidden units
+  });
+
+  it('report.html is self-contained: no URL, no script, no external stylesheet or image', () => {
+    const text = html.replace(/data:image\/png;base64,[A-Za-z0-9+/=]+/g, 'data:'); // base64 may hold '//'
+    expect(text).not.toMatch(/https?:|\/\/[a-z]|www\./i);
+    expect(text).not.toMatch(/<script|<link|<iframe|<object|<embed|@import|url\(/i);
+    for (const m of html.matchAll(/\s(?:href|src)="([^"]*)"/g)) expect(m[1]).toMatch(/^data:image\/png;base64,/);
+    // the metrics table repeats metrics.jsonl, one row per epoch
+    expect((html.match(/<tbody>[\s\S]*?<\/tbody>/)?.[0].match(/<tr>/g) ?? []).length).toBe(metrics.length);
+    expect(html).toContain(`<pre id="config">`);
+  });
+
+  it('mlp-eval --report writes the evaluation half for any weights file', () => {
+    const out = join(files.dir, 'eval-report');
+    const r = cli('mlp-eval', ['--weights', join(run, 'best.safetensors'), '--report', out]);
+    expect(r.status).toBe(0);
+    expect(readdirSync(join(out, 'report')).sort()).toEqual(EVALUATION_CHARTS.map((n) => `${n}.svg`).sort());
+    const page = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(page).toContain('best.safetensors');
+    expect(page).not.toContain('id="training"');
+  });
+
+  it('mlp-eval --report into a path blocked by a file: one line naming it, exit 1', () => {
+    const blocker = files.write('blocker', 'not a folder');
+    const r = cli('mlp-eval', ['--weights', join(run, 'model.safetensors'), '--report', blocker, '--quiet']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`error: ${join(blocker, 'report')}: cannot create the folder: not a directory (ENOTDIR, mkdir)\n`);
+  });
+});
+
+describe('terminalChart', () => {
+  const epoch = (k: number, loss: number, acc: number, val: number | null): EpochMetrics => ({
+    epoch: k, lr: 1, loss, loss_data: loss, loss_discriminative: 0, loss_l2: 0, tr_sw: null, tr_sb: null,
+    train_accuracy: acc, val_loss: null, val_accuracy: val, seconds: 1, eval_seconds: 0, gflops: 1,
+  });
+
+  it('plots the loss and the validation accuracy, labelled with their extremes', () => {
+    const text = terminalChart([epoch(1, 0.5, 0.6, 0.7), epoch(2, 0.25, 0.8, 0.85), epoch(3, 0.125, 0.9, 0.95)]);
+    const lines = text.split('\n');
+    expect(lines[0]).toBe('training loss per sample, epochs 1-3');
+    expect(lines[1]).toMatch(/^ +0\.5000 [┤┼]/); // top of the axis: the largest loss
+    expect(text).toMatch(/ +0\.1250 [┤┼]/);
+    expect(text).toContain('validation accuracy, epochs 1-3');
+    expect(text).toMatch(/95\.00% [┤┼]/);
+    expect(text).toMatch(/70\.00% [┤┼]/);
+  });
+
+  it('uses the training accuracy without a validation split, and draws nothing for one epoch', () => {
+    expect(terminalChart([epoch(1, 0.5, 0.6, null), epoch(2, 0.4, 0.7, null)])).toContain('training accuracy, epochs 1-2');
+    expect(terminalChart([epoch(1, 0.5, 0.6, null)])).toBe('');
+  });
+});
