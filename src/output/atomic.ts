@@ -1,7 +1,7 @@
 // Atomic file writes: a reader (or a crash) sees the old file or the new one,
 // never half of one. Temp file in the same folder (same file system, so the
 // rename is atomic), write, fsync, rename over the target, fsync the folder.
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { OutputError } from '../errors.js';
 
@@ -40,6 +40,28 @@ function killpoint(name: string): void {
   const k = (writesByName.get(name) ?? 0) + 1;
   writesByName.set(name, k);
   if (k === Number(spec.slice(name.length + 1))) process.kill(process.pid, 'SIGKILL');
+}
+
+/**
+ * Create `dir` and its missing parents, one level at a time. (Node's
+ * mkdirSync with { recursive: true } never returns for a path under /proc on
+ * Linux: each level reports ENOENT and it retries.) Errors: one OutputError.
+ */
+export function makeDir(dir: string): void {
+  try {
+    if (statSync(dir).isDirectory()) return;
+    throw new OutputError(dir, 'exists and is not a folder');
+  } catch (err) {
+    if (err instanceof OutputError) throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new OutputError(dir, `cannot create the folder: ${describe(err)}`);
+  }
+  const parent = dirname(dir);
+  if (parent !== dir) makeDir(parent);
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new OutputError(dir, `cannot create the folder: ${describe(err)}`);
+  }
 }
 
 /** Make the rename itself durable; some platforms cannot fsync a folder, which is fine to skip. */

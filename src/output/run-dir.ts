@@ -12,13 +12,13 @@
 //   checkpoint.safetensors  weights, optimizer and RNG state, position: what --resume reads
 //   summary.json            final figures: test accuracy and loss, times, GFLOP/s
 //   report.html, report/    the run report and its charts as .svg (src/report/)
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { OutputError, UserError } from '../errors.js';
 import type { Mlp } from '../model/mlp.js';
 import type { EpochMetrics, Trainer } from '../train/trainer.js';
-import { writeFileAtomic } from './atomic.js';
+import { makeDir, writeFileAtomic } from './atomic.js';
 import { saveCheckpoint } from './checkpoint.js';
 import { saveWeights } from './weights.js';
 
@@ -60,7 +60,7 @@ export class RunDir {
       }
       for (const f of found) rmSync(join(dir, f), { force: true, recursive: true });
     }
-    mkdirSync(dir, { recursive: true });
+    makeDir(dir);
     const run = new RunDir(dir);
     writeFileAtomic(run.path('metrics.jsonl'), '');
     writeFileAtomic(run.path('metrics.csv'), CSV_HEADER);

@@ -10,14 +10,13 @@
 //     per-class.svg      precision and recall per digit
 //     misclassified.svg  the misclassified digits, drawn from their pixels
 //     weights.svg        the first layer's weights as images
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Dataset } from '../data/mnist.js';
 import type { Evaluation } from '../eval/evaluate.js';
 import { OutputError } from '../errors.js';
 import type { Mlp } from '../model/mlp.js';
-import { describe, writeFileAtomic } from '../output/atomic.js';
+import { makeDir, writeFileAtomic } from '../output/atomic.js';
 import type { EpochMetrics } from '../train/trainer.js';
 import { accuracyChart, confusionChart, lossChart, perClassChart, timingChart } from './charts.js';
 import { reportHtml, type Section } from './html.js';
@@ -71,11 +70,7 @@ export interface ReportParts {
 export async function writeReport(dir: string, parts: ReportParts): Promise<string[]> {
   const charts = await renderCharts(parts);
   const chartsDir = join(dir, CHARTS_DIR);
-  try {
-    mkdirSync(chartsDir, { recursive: true });
-  } catch (err) {
-    throw new OutputError(chartsDir, `cannot create the folder: ${describe(err)}`);
-  }
+  makeDir(chartsDir);
   const written: string[] = [];
   for (const c of charts) {
     const file = join(chartsDir, `${c.name}.svg`);

@@ -1,11 +1,11 @@
 // writeFileAtomic: the target holds the old bytes or the new ones, never a mix,
 // and no temp file outlives the call. A full disk is simulated by failing
 // node:fs writeSync part-way (the only way to make a write fail as root).
-import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { OutputError } from '../../src/errors.js';
-import { writeFileAtomic } from '../../src/output/atomic.js';
+import { makeDir, writeFileAtomic } from '../../src/output/atomic.js';
 import { tempDir } from '../helpers/cli.js';
 
 const fault = vi.hoisted(() => ({ writeSyncAfter: -1 as number }));
@@ -148,5 +148,26 @@ describe('writeFileAtomic: failures', () => {
     expect(statSync(target).isDirectory()).toBe(true);
     expect(readFileSync(join(target, 'keep.txt'), 'utf8')).toBe('keep');
     expect(readdirSync(dir)).toEqual(['run']);
+  });
+});
+
+describe('makeDir', () => {
+  it('creates missing parents, and accepts a folder that exists', () => {
+    const deep = join(dir, 'a', 'b', 'c');
+    makeDir(deep);
+    expect(statSync(deep).isDirectory()).toBe(true);
+    makeDir(deep);
+    expect(statSync(deep).isDirectory()).toBe(true);
+  });
+
+  it('refuses a path through a file, naming it', () => {
+    writeFileSync(join(dir, 'file'), 'x');
+    expect(thrown(() => makeDir(join(dir, 'file', 'sub'))).message).toBe(`${join(dir, 'file', 'sub')}: cannot create the folder: not a directory (ENOTDIR, stat)`);
+    expect(thrown(() => makeDir(join(dir, 'file'))).message).toBe(`${join(dir, 'file')}: exists and is not a folder`);
+  });
+
+  // Node's own mkdirSync(..., { recursive: true }) never returns here on Linux.
+  it.runIf(existsSync('/proc/self'))('returns an error for a folder under /proc instead of retrying forever', () => {
+    expect(thrown(() => makeDir('/proc/no-such-dir/run')).message).toBe('/proc/no-such-dir: cannot create the folder: no such file or directory (ENOENT, mkdir)');
   });
 });
