@@ -11,7 +11,7 @@ import { argmax, Evaluator } from '../eval/evaluate.js';
 import { setKernelThreads } from '../kernels/matmul.js';
 import { Pass, type Mlp } from '../model/mlp.js';
 import { oneHot, type OutputBatch } from '../objective/batch.js';
-import { Objective } from '../objective/objective.js';
+import { Objective, objectiveSpec } from '../objective/objective.js';
 import { Rng, STREAM_SHUFFLE, type RngState } from '../rng.js';
 import { lrAt, Sgd, warmupFactor } from './optimizer.js';
 
@@ -111,10 +111,7 @@ export class Trainer {
     if (t.kernel === 'wasm') setKernelThreads(t.threads);
     this.batcher = new Batcher(train, size);
     this.pass = new Pass(model, this.batcher.size, t.kernel);
-    this.objective = new Objective(
-      { loss: cfg.loss, gamma: cfg.regularization.discriminative, lambda: cfg.regularization.l2 },
-      model,
-    );
+    this.objective = new Objective(objectiveSpec(cfg), model);
     this.optimizer = new Sgd(model.params.length, t.momentum);
     this.shuffleRng = new Rng(cfg.model.seed, STREAM_SHUFFLE);
     this.D = new Float32Array(this.batcher.size * model.outputs);
