@@ -22,7 +22,7 @@ export interface ReproduceOptions {
   set: string[];
   table: string;
   out: string;
-  runs: string;
+  runs?: string;
   ci?: string | true;
   list?: boolean;
   quiet?: boolean;
@@ -42,7 +42,7 @@ export function parseReproduceArgs(argv: string[]): ReproduceOptions {
       .option('-s, --set <key=value>', 'override a config key in every row, e.g. data.limit=5000 (repeatable)', collect, [])
       .option('--table <file>', 'the rows', 'configs/table.yaml')
       .option('--out <dir>', 'where table.json and table.md go', 'results')
-      .option('--runs <dir>', 'where the run folders go (<dir>/<row>/seed-<k>)', 'runs/reproduce')
+      .option('--runs <dir>', 'where the run folders go, <dir>/<row>/seed-<k> (default runs/reproduce; with --ci runs/ci, with its table.json/md)')
       .option('--ci [file]', `run the CI subset of [file] (default ${DEFAULT_CI}) and check its thresholds`)
       .option('--list', 'list the rows and exit'),
   );
@@ -88,14 +88,15 @@ export async function reproduceMain(argv: string[]): Promise<number> {
     configs.set(row.name, config);
     for (let seed = 1; seed <= seedsOf(row); seed++) tasks.push({ row, config, sets, seed });
   }
-  const outDir = ci ? join(opts.runs, 'ci') : opts.out;
+  const runsDir = opts.runs ?? (ci ? 'runs/ci' : 'runs/reproduce');
+  const outDir = ci ? runsDir : opts.out; // the CI's table stays beside its runs: results/ holds the published one
   log.info(`mlp-reproduce: ${rows.length} rows, ${tasks.length} runs, ${opts.jobs} at a time; results in ${outDir}`);
 
   const done = new Map<string, SeedRun[]>();
   const fresh: RowResult[] = [];
   const t0 = performance.now();
   await runPool(tasks, opts.jobs, async (task) => {
-    const dir = join(opts.runs, task.row.name, `seed-${task.seed}`);
+    const dir = join(runsDir, task.row.name, `seed-${task.seed}`);
     const run = await runSeed(task.row.configPath, task.seed, task.sets, dir);
     log.info(`${task.row.name} seed ${task.seed}: test ${pct(run.test_accuracy)}  ${run.train_seconds.toFixed(1)} s training  (${dir})`);
     const list = [...(done.get(task.row.name) ?? []), run];
