@@ -82,10 +82,8 @@ export async function reproduceMain(argv: string[]): Promise<number> {
   // Every row's config is resolved (and so validated) before the first run starts.
   const sets = opts.threads === undefined ? opts.set : [...opts.set, `training.threads=${opts.threads}`];
   const tasks: Task[] = [];
-  const configs = new Map<string, Config>();
   for (const row of rows) {
     const config = loadConfig(row.configPath, sets);
-    configs.set(row.name, config);
     for (let seed = 1; seed <= seedsOf(row); seed++) tasks.push({ row, config, sets, seed });
   }
   const runsDir = opts.runs ?? (ci ? 'runs/ci' : 'runs/reproduce');
@@ -103,7 +101,7 @@ export async function reproduceMain(argv: string[]): Promise<number> {
     done.set(task.row.name, list);
     if (list.length === seedsOf(task.row)) {
       // The row is complete: merge it into the table on disk (other rows keep their results).
-      const result = rowResult(task.row, configs.get(task.row.name)!, list);
+      const result = rowResult(task.row, task.config, list);
       fresh.push(result);
       const merged = mergeRows(readTable(join(outDir, 'table.json')).rows, [result], table.rows.map((r) => r.name));
       writeTable(outDir, { rows: merged });
