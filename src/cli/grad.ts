@@ -7,7 +7,7 @@ import { UserError } from '../errors.js';
 import type { Vec } from '../kernels/matmul.js';
 import { Pass } from '../model/mlp.js';
 import type { OutputBatch } from '../objective/batch.js';
-import { Objective } from '../objective/objective.js';
+import { Objective, objectiveSpec } from '../objective/objective.js';
 import { addCommonOptions, collect, configForWeights } from './common.js';
 import { Log } from './log.js';
 import { EXIT_OK } from './run.js';
@@ -44,10 +44,7 @@ export async function gradMain(argv: string[]): Promise<number> {
   const I = model.inputs;
   const O = model.outputs;
   const s = readSamples(opts.input, I, O);
-  const objective = new Objective(
-    { loss: config.loss, gamma: config.regularization.discriminative, lambda: config.regularization.l2 },
-    model,
-  );
+  const objective = new Objective(objectiveSpec(config), model);
   if (objective.needsLabels && s.labels === null) {
     throw new UserError(`${opts.input}: the discriminative term (gamma ${config.regularization.discriminative}) needs "labels"`);
   }

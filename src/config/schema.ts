@@ -52,6 +52,10 @@ export const RegularizationSchema = z
   .strictObject({
     l2: nonNegReal.default(0).describe('lambda of lambda/2 sum ||W||^2 (weights only, not biases)'),
     discriminative: nonNegReal.default(0).describe('gamma of gamma/2 (tr S_w - tr S_b) on the outputs; 0 = off'),
+    discriminative_gradient: z
+      .enum(['exact', 'seed_blog'])
+      .default('exact')
+      .describe("exact = the true gradient gamma (y - 2 m_c + m); seed_blog = the circulating hand formula, WRONG on purpose, for the ablation row only"),
   })
   .prefault({});
 

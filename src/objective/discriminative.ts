@@ -17,7 +17,10 @@
 //   gamma [(y_i - m_c)(1 - 1/n_c) - (m_c - m)(1/n_c - 1/d)],
 // differentiates (y_i - m_c)^2 - (m_c - m)^2 for one sample in isolation and drops
 // the cross terms through which y_i moves every m_c and m; the tests show it
-// disagrees with finite differences.
+// disagrees with finite differences. It is kept, selectable as
+// regularization.discriminative_gradient: seed_blog, only to measure what the
+// slip costs in training (the ablation row of the results table); it is not the
+// gradient of R.
 import type { Vec } from '../kernels/matmul.js';
 import type { OutputBatch } from './batch.js';
 
@@ -26,16 +29,21 @@ export interface Scatter {
   trSb: number;
 }
 
+/** exact: dR/dy_i. seed_blog: the hand formula above (wrong on purpose, for the ablation row). */
+export type DiscriminativeGradient = 'exact' | 'seed_blog';
+
 export class Discriminative {
   readonly gamma: number;
+  readonly gradient: DiscriminativeGradient;
   private readonly C: number; // classes
   private readonly O: number; // output units
   private readonly sums: Float64Array; // [C, O] class sums, then class means m_c
   private readonly counts: Float64Array; // [C]
   private readonly mean: Float64Array; // [O] overall mean m
 
-  constructor(gamma: number, classes: number, outputs: number) {
+  constructor(gamma: number, classes: number, outputs: number, gradient: DiscriminativeGradient = 'exact') {
     this.gamma = gamma;
+    this.gradient = gradient;
     this.C = classes;
     this.O = outputs;
     this.sums = new Float64Array(classes * outputs);
@@ -99,9 +107,10 @@ export class Discriminative {
     return 0.5 * this.gamma * (trSw - trSb);
   }
 
-  /** dY += gamma (y_i - 2 m_c + m) */
+  /** dY += gamma (y_i - 2 m_c + m); with gradient 'seed_blog', the hand formula instead. */
   addGradY(dY: Vec, b: OutputBatch): void {
     this.classMeans(b);
+    if (this.gradient === 'seed_blog') return this.addSeedBlogGradY(dY, b);
     const { Y, n, O } = b;
     const labels = b.labels as Uint8Array;
     const { sums: means, mean, gamma } = this;
@@ -110,6 +119,22 @@ export class Discriminative {
       for (let j = 0; j < O; j++) {
         const k = i * O + j;
         dY[k] += gamma * (Y[k] - 2 * means[mc + j] + mean[j]);
+      }
+    }
+  }
+
+  /** dY += gamma [(y_i - m_c)(1 - 1/n_c) - (m_c - m)(1/n_c - 1/d)]: NOT the gradient of R (see the top of this file). */
+  private addSeedBlogGradY(dY: Vec, b: OutputBatch): void {
+    const { Y, n, O } = b;
+    const labels = b.labels as Uint8Array;
+    const { sums: means, counts, mean, gamma } = this;
+    for (let i = 0; i < n; i++) {
+      const c = labels[i];
+      const invNc = 1 / counts[c];
+      for (let j = 0; j < O; j++) {
+        const k = i * O + j;
+        const mcj = means[c * O + j];
+        dY[k] += gamma * ((Y[k] - mcj) * (1 - invNc) - (mcj - mean[j]) * (invNc - 1 / n));
       }
     }
   }

@@ -6,10 +6,11 @@
 // Terms on the outputs add into dY = dE/dY, the cross-entropy of a softmax adds
 // into dE/dZ of the output layer, L2 adds straight into dW. Nothing here divides
 // by d: the optimizer applies the 1/d of W -= lr (1/d) dE/dW in one place.
+import type { Config } from '../config/schema.js';
 import type { Vec } from '../kernels/matmul.js';
 import type { Mlp, TrainPass } from '../model/mlp.js';
 import type { OutputBatch } from './batch.js';
-import { Discriminative } from './discriminative.js';
+import { Discriminative, type DiscriminativeGradient } from './discriminative.js';
 import { l2AddGrad, l2Value } from './l2.js';
 import { crossEntropy, mse } from './losses.js';
 
@@ -19,6 +20,13 @@ export interface ObjectiveSpec {
   loss: LossName;
   gamma: number; // discriminative regularizer; 0 = off
   lambda: number; // L2 weight decay; 0 = off
+  discriminativeGradient?: DiscriminativeGradient; // default 'exact'; 'seed_blog' only for the ablation
+}
+
+/** The objective a config asks for. */
+export function objectiveSpec(cfg: Config): ObjectiveSpec {
+  const r = cfg.regularization;
+  return { loss: cfg.loss, gamma: r.discriminative, lambda: r.l2, discriminativeGradient: r.discriminative_gradient };
 }
 
 export interface TermValues {
@@ -44,7 +52,7 @@ export class Objective {
     this.spec = spec;
     this.weights = weights;
     const O = model.outputs;
-    this.disc = spec.gamma > 0 ? new Discriminative(spec.gamma, O, O) : null;
+    this.disc = spec.gamma > 0 ? new Discriminative(spec.gamma, O, O, spec.discriminativeGradient) : null;
   }
 
   get needsLabels(): boolean {

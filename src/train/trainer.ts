@@ -13,7 +13,7 @@ import { wasmRuntime } from '../kernels/wasm/runtime.js';
 import { Pass, type Mlp, type TrainPass } from '../model/mlp.js';
 import { WasmPass } from '../model/wasm-pass.js';
 import { oneHot, type OutputBatch } from '../objective/batch.js';
-import { Objective } from '../objective/objective.js';
+import { Objective, objectiveSpec } from '../objective/objective.js';
 import { Rng, STREAM_SHUFFLE, type RngState } from '../rng.js';
 import { lrAt, Sgd, warmupFactor } from './optimizer.js';
 
@@ -121,7 +121,7 @@ export class Trainer {
     const wp = this.wasmPass;
     this.batcher = wp ? new Batcher(train, size, wp.X, (order, start, rows) => wp.loadBatch(order, start, rows)) : new Batcher(train, size);
     this.objective = new Objective(
-      { loss: cfg.loss, gamma: cfg.regularization.discriminative, lambda: cfg.regularization.l2 },
+      objectiveSpec(cfg),
       model,
       this.pass.W,
     );

@@ -13,7 +13,7 @@ export interface Run {
   stderr: string;
 }
 
-export function cli(command: 'mlp-train' | 'mlp-eval' | 'mlp-grad' | 'mlp-predict' | 'mlp-export', args: string[], cwd = ROOT): Run {
+export function cli(command: 'mlp-train' | 'mlp-eval' | 'mlp-grad' | 'mlp-predict' | 'mlp-export' | 'mlp-reproduce', args: string[], cwd = ROOT): Run {
   const r = spawnSync(process.execPath, [join(ROOT, 'bin', `${command}.js`), ...args], {
     cwd,
     encoding: 'utf8',

@@ -135,4 +135,21 @@ describe('discriminative regularizer gamma/2 (tr S_w - tr S_b)', () => {
     // The error is of the size of the gradient itself, not rounding: at least 30% of the largest entry.
     expect(maxErr).toBeGreaterThan(0.3 * maxRef);
   });
+
+  it.each(CASES)("gradient 'seed_blog' is the hand formula, not the gradient: %s", (_name, labels, O) => {
+    const b = batch(labels, O, labels.length * 13 + O);
+    const gamma = 0.9;
+    const blog = new Discriminative(gamma, O, O, 'seed_blog');
+    const dY = randomArray(labels.length * O, 9); // addGradY adds: start from a random buffer
+    const before = Float64Array.from(dY);
+    blog.addGradY(dY, b);
+    const added = dY.map((v, k) => v - before[k]);
+    // Same formula, evaluated in another order: float64 rounding only.
+    expectClose(added, handFormula(b, gamma, O), TOL, 'seed_blog dR/dY');
+    // ... and not the derivative of the value it regularizes (which is unchanged).
+    const numeric = centralDiff(() => blog.value(b), b.Y as Float64Array);
+    const maxErr = Math.max(...added.map((v, k) => Math.abs(v - numeric[k])));
+    expect(maxErr).toBeGreaterThan(0.1 * Math.max(...numeric.map(Math.abs)));
+    expect(blog.value(b)).toBe(new Discriminative(gamma, O, O).value(b));
+  });
 });

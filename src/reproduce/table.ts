@@ -1,0 +1,142 @@
+// The results table: per row the seeds' test accuracies summarized, how long
+// the runs took and where; written as results/table.json and rendered as
+// results/table.md (the README's results table).
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import type { Config } from '../config/schema.js';
+import { writeFileAtomic } from '../output/atomic.js';
+import type { SeedRun } from './run-seed.js';
+import type { RowSpec } from './spec.js';
+import { summarize, type Stats } from './stats.js';
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  node: string;
+  load: number; // 1-minute load average when the row finished (other work on the machine)
+}
+
+export interface RowResult {
+  name: string;
+  config: string;
+  setting: string;
+  published: RowSpec['published'];
+  note: string;
+  seeds: number[];
+  runs: SeedRun[];
+  test_accuracy: Stats;
+  epochs: number;
+  train_seconds_mean: number; // per run
+  wall_seconds: number; // all runs of the row, end to end, one after another
+  threads: number;
+  machine: Machine;
+  finished: string; // ISO date
+}
+
+export interface Table {
+  rows: RowResult[];
+}
+
+export function machine(): Machine {
+  return { cpu: cpus()[0]?.model.trim() ?? 'unknown', cores: availableParallelism(), node: process.version, load: loadavg()[0] };
+}
+
+/** Threads the wasm kernels used: 'auto' is the machine's cores. */
+export function resolvedThreads(config: Config): number {
+  const t = config.training.threads;
+  return t === 'auto' ? availableParallelism() : t;
+}
+
+/** The setting in a few words, read from the resolved config (so the table cannot misdescribe a row). */
+export function describeSetting(c: Config): string {
+  const t = c.training;
+  const parts = [`${c.model.layers.join('-')} ${c.model.hidden}/${c.model.output} ${c.loss}`];
+  if (c.regularization.discriminative > 0) {
+    const blog = c.regularization.discriminative_gradient === 'seed_blog' ? ' (seed blog gradient)' : '';
+    parts.push(`gamma ${c.regularization.discriminative}${blog}`);
+  }
+  if (c.regularization.l2 > 0) parts.push(`l2 ${c.regularization.l2}`);
+  parts.push(t.batch_size === 'full' ? 'full batch' : `batch ${t.batch_size}`);
+  const s = t.lr_schedule;
+  const sched = s.type === 'step' ? ` x${s.factor}/${s.every} ep` : s.type === 'cosine' ? ' cosine' : '';
+  parts.push(`lr ${t.lr}${sched}`);
+  if (t.momentum > 0) parts.push(`momentum ${t.momentum}`);
+  if (s.warmup_steps > 0) parts.push(`warm-up ${s.warmup_steps}`);
+  if (c.model.output === 'sigmoid' && c.model.output_bias === 'zero') parts.push('zero output bias');
+  if (c.model.init !== 'glorot_uniform') parts.push(c.model.init);
+  parts.push(`${t.epochs} ${t.batch_size === 'full' ? 'step' : 'epoch'}${t.epochs === 1 ? '' : 's'}`);
+  return parts.join(', ');
+}
+
+export function rowResult(row: RowSpec, config: Config, runs: SeedRun[]): RowResult {
+  const sorted = [...runs].sort((a, b) => a.seed - b.seed);
+  return {
+    name: row.name,
+    config: row.config,
+    setting: describeSetting(config),
+    published: row.published,
+    note: row.note,
+    seeds: sorted.map((r) => r.seed),
+    runs: sorted,
+    test_accuracy: summarize(sorted.map((r) => r.test_accuracy)),
+    epochs: config.training.epochs,
+    train_seconds_mean: sorted.reduce((s, r) => s + r.train_seconds, 0) / sorted.length,
+    wall_seconds: sorted.reduce((s, r) => s + r.total_seconds, 0),
+    threads: resolvedThreads(config),
+    machine: machine(),
+    finished: new Date().toISOString(),
+  };
+}
+
+/** The rows of `previous` with `fresh` ones replacing those of the same name, in the order of `order` (names). */
+export function mergeRows(previous: readonly RowResult[], fresh: readonly RowResult[], order: readonly string[]): RowResult[] {
+  const byName = new Map(previous.map((r) => [r.name, r]));
+  for (const r of fresh) byName.set(r.name, r);
+  const rank = (name: string): number => {
+    const i = order.indexOf(name);
+    return i < 0 ? order.length : i;
+  };
+  return [...byName.values()].sort((a, b) => rank(a.name) - rank(b.name));
+}
+
+const pct = (x: number): string => (100 * x).toFixed(2);
+
+export function renderMarkdown(table: Table): string {
+  const lines = [
+    '| row | setting | published | ours: mean ± sd (%) | min | max | seeds | train s/run | threads |',
+    '|---|---|---|---|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of table.rows) {
+    const a = r.test_accuracy;
+    const published = r.published ? `${pct(r.published.accuracy)} (${r.published.source})` : '-';
+    const note = r.note ? ` ${r.note}` : '';
+    lines.push(
+      `| ${r.name} | ${r.setting}${note} | ${published} | **${pct(a.mean)}** ± ${pct(a.sd)} | ${pct(a.min)} | ${pct(a.max)} | ` +
+        `${r.seeds.length} | ${r.train_seconds_mean.toFixed(1)} | ${r.threads} |`,
+    );
+  }
+  const machines = new Map<string, string[]>();
+  for (const r of table.rows) {
+    const m = `${r.machine.cpu}, ${r.machine.cores} cores, Node ${r.machine.node}`;
+    machines.set(m, [...(machines.get(m) ?? []), r.name]);
+  }
+  lines.push('');
+  lines.push('Test accuracy on the 10,000 MNIST test images after the last epoch; seeds 1..n (`model.seed`: init and shuffling).');
+  for (const [m, names] of machines) {
+    lines.push(machines.size === 1 ? `Machine: ${m}.` : `Machine: ${m} (${names.join(', ')}).`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function readTable(file: string): Table {
+  if (!existsSync(file)) return { rows: [] };
+  return JSON.parse(readFileSync(file, 'utf8')) as Table;
+}
+
+/** table.json and table.md into dir, each atomically. */
+export function writeTable(dir: string, table: Table): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileAtomic(join(dir, 'table.json'), `${JSON.stringify(table, null, 2)}\n`);
+  writeFileAtomic(join(dir, 'table.md'), renderMarkdown(table));
+}
