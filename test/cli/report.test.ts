@@ -14,7 +14,7 @@ describe('writeReportSafely', () => {
     try {
       await expect(writeReportSafely(new Log(), blocker, { title: 't' }, false)).resolves.toBeUndefined();
       const written = stderr.mock.calls.map((c) => String(c[0])).join('');
-      expect(written).toBe(`warning: report not written: ${join(blocker, 'report')}: cannot create the folder: not a directory (ENOTDIR, mkdir)\n`);
+      expect(written).toBe(`warning: report not written: ${join(blocker, 'report')}: cannot create the folder: not a directory (ENOTDIR, stat)\n`);
     } finally {
       stderr.mockRestore();
     }

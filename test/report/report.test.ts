@@ -142,7 +142,7 @@ describe('report.html and report/*.svg of a small run', () => {
     const blocker = files.write('blocker', 'not a folder');
     const r = cli('mlp-eval', ['--weights', join(run, 'model.safetensors'), '--report', blocker, '--quiet']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toBe(`error: ${join(blocker, 'report')}: cannot create the folder: not a directory (ENOTDIR, mkdir)\n`);
+    expect(r.stderr).toBe(`error: ${join(blocker, 'report')}: cannot create the folder: not a directory (ENOTDIR, stat)\n`);
   });
 });
 
