@@ -11,9 +11,12 @@ import { setFlagsFromString } from 'node:v8';
 import { wasmFile, type WasmVariant } from './files.js';
 import { POOL_FUNCTIONS, WorkerPool, type PoolFunction } from './pool.js';
 
-/** The module's exports (pointers are byte addresses in the shared memory; see the *-wat.ts files). */
+/**
+ * The module's exports called directly on this thread (pointers are byte
+ * addresses in the shared memory; see the *-wat.ts files). The products and
+ * element-wise loops go through the pool (pool.ts POOL_FUNCTIONS).
+ */
 export interface KernelExports {
-  gemm(C: number, ldc: number, A: number, ars: number, aks: number, B: number, ldb: number, P: number, Q: number, K: number, acc: number, S: number): void;
   transpose(dst: number, src: number, rows: number, cols: number): void;
   csr_pairs(X: number, N: number, K: number, ldb: number, R: number, E: number): void;
   load_batch(X: number, images: number, order: number, N: number, K: number, table: number): void;
