@@ -17,11 +17,21 @@ const f = (x: number): string => `(v128.const f32x4 ${x} ${x} ${x} ${x})`;
  * about 2 ulp on [-87, 88] (Cephes expf: x = n ln2 + r with |r| <= ln2/2,
  * e^r by a degree-7 polynomial, times 2^n built in the exponent bits).
  * Lanes outside are clamped: e^x underflows to 2^-126, overflows to 2^127 e^0.3.
+ *
+ * Cheap forms of the steps, each exact: the clamp by pmin/pmax (one minps or
+ * maxps; f32x4.min/max add NaN and -0 fix-ups we do not need, and a NaN lane
+ * still stays NaN); n = round(x log2 e) by adding and subtracting 1.5 * 2^23,
+ * which rounds to nearest-even like f32x4.nearest and leaves n + 127 in the
+ * low bits of the sum, so 2^n needs no float-to-int conversion.
  */
+const ROUND = 12582912; // 1.5 * 2^23: for |y| < 2^22, (y + ROUND) - ROUND = round(y), ties to even
+const ROUND_BITS = 0x4b400000; // bits of ROUND: bits(y + ROUND) - ROUND_BITS = round(y)
 function expLanes(fma: boolean, x: string): { stmts: string; value: string } {
   const m = (a: string, b: string, c: string): string => madd(fma, a, b, c);
-  const stmts = `(local.set $x (f32x4.max (f32x4.min ${x} ${f(88.3)}) ${f(-87.3)}))
-      (local.set $n (f32x4.nearest (f32x4.mul (local.get $x) ${f(1.4426950408889634)})))
+  const stmts = `(local.set $x (f32x4.pmax (f32x4.pmin ${x} ${f(88.3)}) ${f(-87.3)}))
+      (local.set $t (f32x4.add (f32x4.mul (local.get $x) ${f(1.4426950408889634)}) ${f(ROUND)}))
+      (local.set $k (local.get $t))
+      (local.set $n (f32x4.sub (local.get $t) ${f(ROUND)}))
       (local.set $r (f32x4.sub (f32x4.sub (local.get $x) (f32x4.mul (local.get $n) ${f(0.693359375)}))
         (f32x4.mul (local.get $n) ${f(-2.12194440e-4)})))
       (local.set $t ${m(f(1.9875691500e-4), '(local.get $r)', f(1.3981999507e-3))})
@@ -30,8 +40,9 @@ function expLanes(fma: boolean, x: string): { stmts: string; value: string } {
       (local.set $t ${m('(local.get $t)', '(local.get $r)', f(1.6666665459e-1))})
       (local.set $t ${m('(local.get $t)', '(local.get $r)', f(5.0000001201e-1))})
       (local.set $t (f32x4.add ${m('(local.get $t)', '(f32x4.mul (local.get $r) (local.get $r))', '(local.get $r)')} ${f(1)}))`;
+  // 2^n: the exponent field n + 127 = bits(k) - ROUND_BITS + 127, shifted into place
   const value = `(f32x4.mul (local.get $t)
-        (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $n)) (v128.const i32x4 127 127 127 127)) (i32.const 23)))`;
+        (i32x4.shl (i32x4.add (local.get $k) (v128.const i32x4 ${127 - ROUND_BITS} ${127 - ROUND_BITS} ${127 - ROUND_BITS} ${127 - ROUND_BITS})) (i32.const 23)))`;
   return { stmts, value };
 }
 
@@ -91,7 +102,7 @@ function columnSums(width: 4 | 1): string {
 }
 
 export function elementwiseWat(fma: boolean): string {
-  const expLocals = '(local $x v128) (local $n v128) (local $r v128) (local $t v128)';
+  const expLocals = '(local $x v128) (local $n v128) (local $r v128) (local $t v128) (local $k v128)';
   return `
   ;; A = 1 / (1 + e^-Z), elements [u0, u1)
   ${overElements('sigmoid', '(param $A i32) (param $Z i32)', expLocals, ['Z'],
