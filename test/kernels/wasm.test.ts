@@ -7,6 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { matmulBackwardNaive, matmulForwardNaive, selectKernels } from '../../src/kernels/matmul.js';
 import { wasmKernels } from '../../src/kernels/wasm/gemm.js';
+import { FN } from '../../src/kernels/wasm/pool.js';
+import { wasmRuntime } from '../../src/kernels/wasm/runtime.js';
 
 const u = 2 ** -24;
 const gamma = (K: number): number => (K * u) / (1 - K * u);
@@ -128,5 +130,36 @@ describe('WebAssembly kernels on two threads', () => {
     wasm.setThreads(1);
     expect(wasm.threads).toBe(1);
     two.forEach((a, j) => expect(Buffer.from(a.buffer).equals(Buffer.from(one[j].buffer)), `output ${j}`).toBe(true));
+  });
+});
+
+describe('the module sigmoid', () => {
+  it('is within 4 ulp of 1/(1+e^-z) over [-80, 80], keeps NaN, and saturates cleanly', () => {
+    const { runtime: rt } = wasmRuntime();
+    const n = 100_003; // not a multiple of 4: the one-lane tail runs too
+    const z = rt!.heap.alloc(4 * n), a = rt!.heap.alloc(4 * n);
+    const Z = rt!.heap.f32(z, n), A = rt!.heap.f32(a, n);
+    for (let i = 0; i < n; i++) Z[i] = -80 + (160 * i) / (n - 1);
+    const special = [NaN, Infinity, -Infinity, 0, -0, 88.7, -88.7, 1e30, -1e30];
+    special.forEach((v, j) => (Z[n - 1 - j] = v));
+    rt!.fns[FN.sigmoid](0, n, 0, a, z);
+    let worst = 0;
+    for (let i = 0; i < n - special.length; i++) {
+      const ref = 1 / (1 + Math.exp(-Z[i]));
+      // relative error in units of float32's spacing at the reference value
+      worst = Math.max(worst, Math.abs(A[i] - ref) / (ref * 2 ** -23));
+    }
+    expect(worst).toBeLessThan(4);
+    const got = special.map((_, j) => A[n - 1 - j]);
+    expect(got[0]).toBeNaN();
+    expect(got[1]).toBe(1);
+    expect(got[2]).toBeGreaterThanOrEqual(0);
+    expect(got[2]).toBeLessThan(1e-37);
+    expect(got[3]).toBe(0.5);
+    expect(got[4]).toBe(0.5);
+    expect(got[7]).toBe(1);
+    expect(got[8]).toBeLessThan(1e-37);
+    rt!.heap.release(z);
+    rt!.heap.release(a);
   });
 });
