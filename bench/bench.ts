@@ -5,7 +5,8 @@
 //    naive one on the same inputs, then time it: ms per call and GFLOP/s
 //    (median of repeats; FLOPs = 2·N·I·O per product).
 //    Then the products as training runs them, in the WebAssembly memory (no
-//    copies): sgemm 128x784x800 on dense random data, and the first layer's
+//    copies): sgemm 128x784x800 on dense random data with B = W^T row-major
+//    and in the training pass's 16-column panels, and the first layer's
 //    forward product on real MNIST rows, dense (gemm, whose panels skip
 //    all-zero groups of 4) and sparse (spmm over the row pairs' CSR); GFLOP/s
 //    there count the dense 2·N·I·O.
@@ -23,6 +24,7 @@ import { availableParallelism } from 'node:os';
 import { KERNELS, selectKernels, setKernelThreads, type KernelName, type MatmulKernels } from '../src/kernels/matmul.js';
 import { FN, grainOf, runGemm } from '../src/kernels/wasm/pool.js';
 import { wasmRuntime } from '../src/kernels/wasm/runtime.js';
+import { PANEL_Q, panelFloats, ROW_MAJOR } from '../src/kernels/wasm/gemm-wat.js';
 import { SPMM_TILE_Q } from '../src/kernels/wasm/sparse-wat.js';
 import { Mlp } from '../src/model/mlp.js';
 import { Rng } from '../src/rng.js';
@@ -147,8 +149,11 @@ function benchInMemory(): KernelRow[] {
   const pixels = new Float32Array(N * I);
   for (let i = 0; i < N * I; i++) pixels[i] = mnist.images[i] / 255; // the first 128 training images
   const W = random(O * I, rng);
+  // B = W^T [I, O], row-major and in the pass's 16-column panels (gemm-wat.ts)
   const WT = new Float32Array(I * O);
   for (let o = 0; o < O; o++) for (let i = 0; i < I; i++) WT[i * O + o] = W[o * I + i];
+  const WP = new Float32Array(panelFloats(I, O));
+  for (let o = 0; o < O; o++) for (let i = 0; i < I; i++) WP[(o >> 4) * PANEL_Q * I + i * PANEL_Q + (o & 15)] = W[o * I + i];
   const zeroBias = new Float32Array(O);
 
   const { heap } = rt;
@@ -160,24 +165,32 @@ function benchInMemory(): KernelRow[] {
     if (typeof a !== 'number') heap.f32(at, floats).set(a);
     return at;
   };
-  const x = put(N * I), b = put(WT), c = put(N * O), R = put(N + 1), E = put(3 * N * I);
+  const x = put(N * I), bRows = put(WT), bPanels = put(WP), c = put(N * O), R = put(N + 1), E = put(3 * N * I);
   const panelBytes = 4 * 5 * I;
   const panels = put((panelBytes / 4) * 64);
   const C = heap.f32(c, N * O);
   const rows: KernelRow[] = [];
   const flop = 2 * N * I * O;
-  for (const [label, X, sparse] of [['sgemm dense random', dense, false], ['MNIST rows, gemm', pixels, false], ['MNIST rows, spmm', pixels, true]] as const) {
+  const cases = [
+    ['sgemm dense random, B row-major', dense, 'gemm', false],
+    ['sgemm dense random, B in 16-column panels', dense, 'gemm', true],
+    ['MNIST rows, gemm, B in panels', pixels, 'gemm', true],
+    ['MNIST rows, spmm, B in panels', pixels, 'spmm', true],
+  ] as const;
+  for (const [label, X, kernel, panelled] of cases) {
     heap.f32(x, N * I).set(X);
+    const b = panelled ? bPanels : bRows;
+    const [ldb, bps] = panelled ? [PANEL_Q, PANEL_Q * I] : [O, ROW_MAJOR];
     for (let threads = 1; threads <= availableParallelism(); threads++) {
       rt.setThreads(threads);
       const pool = rt.pool();
       const tiles = Math.ceil(O / SPMM_TILE_Q);
-      const run = sparse
+      const run = kernel === 'spmm'
         ? () => {
-            rt.exports.csr_pairs(x, N, I, O, R, E);
-            pool.run(FN.spmm, tiles, grainOf(tiles, threads, 1), 0, 0, c, O, R, N, b, O, 0);
+            rt.exports.csr_pairs(x, N, I, ldb, R, E);
+            pool.run(FN.spmm, tiles, grainOf(tiles, threads, 1), 0, 0, c, O, R, N, b, bps, O, 0);
           }
-        : () => runGemm(pool, panels, panelBytes, c, O, x, I, 1, b, O, N, O, I, 0);
+        : () => runGemm(pool, panels, panelBytes, c, O, ROW_MAJOR, x, I, 1, b, ldb, bps, N, O, I, 0);
       run();
       const ref = new Float32Array(N * O);
       KERNELS.naive.forward(ref, X, W, zeroBias, N, I, O);

@@ -4,13 +4,23 @@
 // batch, and the whole step (products, sigmoid, bias sums, SGD update) runs
 // in the module, on every thread.
 //
-// Layout: the parameters keep the flat layout of Mlp (W_0 | b_0 | W_1 | ...)
-// but each W_l is stored transposed, W_l^T [I, O]. Then both products of a
-// layer read their operands row-major without a transpose:
+// Layout: the parameters go in the order of Mlp (W_0 | b_0 | W_1 | ...) but
+// each W_l is stored transposed, W_l^T [I, O]. Then both products of a layer
+// read their operands without a transpose:
 //
 //   forward   Z_l    = A_{l-1} W_l^T + b_l          B = W_l^T [I, O]
 //   backward  dW_l^T = A_{l-1}^T delta_l            C = dW_l^T [I, O] (the gradient in the same layout)
 //             dA_{l-1} = delta_l W_l                B = W_l [O, I], transposed once per batch (l >= 1 only)
+//
+// W_0^T, read by every batch's forward product and never transposed, is kept
+// in 16-column panels (gemm-wat.ts: [I, 16] per 16 outputs, the last padded
+// with zeros), so a tile's columns are consecutive bytes; the other W_l^T are
+// row-major. A narrow layer (l >= 1, fewer than 16 outputs: the 10 classes)
+// keeps W_l [O, I] as Mlp does: its forward product is a dot product per
+// output (dot-wat.ts), its gradient dW_l = delta_l^T A_{l-1} and
+// dA_{l-1} = delta_l W_l read W_l without a transpose. The velocity and the
+// gradients share the layout; the padding stays zero (no product writes it,
+// and SGD keeps zeros zero).
 //
 // The first layer's input is MNIST pixels, 81% zero: its forward product runs
 // on compressed pairs of rows of X (sparse-wat.ts); its weight gradient on
@@ -24,6 +34,7 @@ import { maxNonZeros, PIXEL } from '../data/batches.js';
 import type { Dataset } from '../data/mnist.js';
 import type { ActivationKernels } from '../kernels/activations.js';
 import type { Vec } from '../kernels/matmul.js';
+import { panelFloats, PANEL_Q, ROW_MAJOR } from '../kernels/wasm/gemm-wat.js';
 import { FN, grainOf, runGemm } from '../kernels/wasm/pool.js';
 import { f32bits, type Heap, type WasmRuntime } from '../kernels/wasm/runtime.js';
 import { SPMM_TILE_Q } from '../kernels/wasm/sparse-wat.js';
@@ -44,12 +55,12 @@ export class WasmPass implements TrainPass {
   readonly capacity: number;
   /** The batch input [capacity, I_0]: the batcher writes here. */
   readonly X: Float32Array;
-  readonly params: Float32Array; // working parameters (W_l^T layout)
+  readonly params: Float32Array; // working parameters (W_l^T layouts above)
   readonly grads: Float32Array;
   readonly velocity: Float32Array;
-  readonly W: Float32Array[]; // W_l^T [I, O]
+  readonly W: Float32Array[]; // W_l^T [I, O]: panels for l = 0, else row-major; a narrow layer's W_l [O, I]
   readonly b: Float32Array[];
-  readonly dW: Float32Array[]; // dE/dW_l^T [I, O]
+  readonly dW: Float32Array[]; // dE/dW_l, in W_l's layout
   readonly db: Float32Array[];
   readonly Z: Float32Array[];
   readonly A: Float32Array[];
@@ -57,6 +68,12 @@ export class WasmPass implements TrainPass {
   readonly delta: Float32Array[];
 
   private readonly rt: WasmRuntime;
+  /** Per layer: W_l kept [O, I] (a narrow layer), or W_l^T with floats between rows and between 16-column panels (gemm-wat.ts). */
+  private readonly narrow: boolean[];
+  private readonly ldW: number[];
+  private readonly psW: number[];
+  /** Per layer, the offset of W_l^T in params (b_l follows it). */
+  private readonly wAt: number[] = [];
   private readonly blocks: number[] = [];
   private readonly at = new Map<Float32Array, number>(); // byte address of each buffer above
   private readonly wRowMajor: number; // W_l [O, I] for dA_{l-1}, l >= 1 (largest layer)
@@ -84,8 +101,18 @@ export class WasmPass implements TrainPass {
     this.capacity = capacity;
     this.rt = rt;
     finalizer.register(this, { heap: rt.heap, blocks: this.blocks }, this);
-    const P = model.params.length;
     const I0 = model.inputs;
+    const panelled = model.slots.map((_, l) => l === 0);
+    this.narrow = model.slots.map((s, l) => l > 0 && s.O < PANEL_Q);
+    this.ldW = model.slots.map((s, l) => (panelled[l] ? PANEL_Q : s.O));
+    this.psW = model.slots.map((s, l) => (panelled[l] ? PANEL_Q * s.I : ROW_MAJOR));
+    const wFloats = model.slots.map((s, l) => (panelled[l] ? panelFloats(s.I, s.O) : s.I * s.O));
+    const wAt = this.wAt;
+    let P = 0;
+    for (const [l, s] of model.slots.entries()) {
+      wAt.push(P);
+      P += wFloats[l] + s.O;
+    }
     const f32 = (floats: number): Float32Array => {
       const ptr = this.alloc(floats * 4);
       const view = rt.heap.f32(ptr, floats);
@@ -98,18 +125,18 @@ export class WasmPass implements TrainPass {
       return view;
     };
     this.params = f32(P);
-    this.grads = f32(P);
+    this.grads = f32(P).fill(0); // the panel padding is never written
     this.velocity = f32(P);
-    this.W = model.slots.map((s) => sub(this.params, s.wOffset, s.I * s.O));
-    this.b = model.slots.map((s) => sub(this.params, s.bOffset, s.O));
-    this.dW = model.slots.map((s) => sub(this.grads, s.wOffset, s.I * s.O));
-    this.db = model.slots.map((s) => sub(this.grads, s.bOffset, s.O));
+    this.W = model.slots.map((_, l) => sub(this.params, wAt[l], wFloats[l]));
+    this.b = model.slots.map((s, l) => sub(this.params, wAt[l] + wFloats[l], s.O));
+    this.dW = model.slots.map((_, l) => sub(this.grads, wAt[l], wFloats[l]));
+    this.db = model.slots.map((s, l) => sub(this.grads, wAt[l] + wFloats[l], s.O));
     this.X = f32(capacity * I0);
     this.Z = model.slots.map((s) => f32(capacity * s.O));
     this.A = model.slots.map((s) => f32(capacity * s.O));
     this.dA = model.slots.map((s) => f32(capacity * s.O));
     this.delta = model.slots.map((s) => f32(capacity * s.O));
-    this.wRowMajor = this.alloc(4 * Math.max(1, ...model.slots.slice(1).map((s) => s.I * s.O)));
+    this.wRowMajor = this.alloc(4 * Math.max(1, ...model.slots.map((s, l) => (l > 0 && !this.narrow[l] ? s.I * s.O : 0))));
     // The CSR holds at most capacity * I_0 entries; for large (full) batches, bound it by the data.
     const nnz = data && capacity * I0 > 1 << 22 ? maxNonZeros(data, capacity) : capacity * I0;
     this.rowPtr = this.alloc(4 * (Math.ceil(capacity / 2) + 1));
@@ -153,8 +180,16 @@ export class WasmPass implements TrainPass {
 
   /** Working parameters and velocity <- the model's and the optimizer's (PyTorch layout). */
   load(params: Vec, velocity: Float32Array): void {
+    this.params.fill(0);
+    this.velocity.fill(0);
     this.convert(params, this.params, true);
     this.convert(velocity, this.velocity, true);
+  }
+
+  /** Index of W_l[o, i] in W_l^T's working layout (in W[l], dW[l]). */
+  wIndex(l: number, o: number, i: number): number {
+    if (this.narrow[l]) return o * this.model.slots[l].I + i;
+    return (o >> 4) * this.psW[l] + i * this.ldW[l] + (o & 15);
   }
 
   /** The model's parameters and the optimizer's velocity <- the working ones. */
@@ -168,7 +203,7 @@ export class WasmPass implements TrainPass {
     if (!this.images) throw new Error('WasmPass.loadBatch needs the data at construction');
     if (rows > this.capacity) throw new RangeError(`batch of ${rows} rows exceeds pass capacity ${this.capacity}`);
     for (let r = 0; r < rows; r++) this.batchOrder[r] = order[start + r];
-    this.rt.exports.load_batch(this.addr(this.X), this.images, this.batchOrderAt, rows, this.model.inputs, this.table);
+    this.rt.pool().run(FN.load_batch, rows, grainOf(rows, this.rt.threads, 1, 16), 0, 0, this.addr(this.X), this.images, this.batchOrderAt, this.model.inputs, this.table);
   }
 
   /** Z_l = A_{l-1} W_l^T + b_l, A_l = f_l(Z_l) for the first n rows of this.X. */
@@ -184,17 +219,19 @@ export class WasmPass implements TrainPass {
       const Z = this.addr(this.Z[l]);
       pool.run(FN.bias_rows, n, n, 0, 0, Z, this.addr(this.b[l]), O);
       if (l === 0) {
-        this.rt.exports.csr_pairs(this.addr(this.X), n, I, O, this.rowPtr, this.rowEntries);
+        this.rt.exports.csr_pairs(this.addr(this.X), n, I, this.ldW[0], this.rowPtr, this.rowEntries);
         const pairs = Math.ceil(n / 2);
         if (pairs > SPMM_ROW_SPLIT) {
           // a large (full) batch: blocks of row pairs, so each block's CSR stays in cache across the columns
-          pool.run(FN.spmm_rows, pairs, grainOf(pairs, threads, 1, SPMM_ROW_SPLIT / 8), 0, 0, Z, O, this.rowPtr, n, this.addr(this.W[0]), O, 1);
+          pool.run(FN.spmm_rows, pairs, grainOf(pairs, threads, 1, SPMM_ROW_SPLIT / 8), 0, 0, Z, O, this.rowPtr, n, this.addr(this.W[0]), this.psW[0], O, 1);
         } else {
           const tiles = Math.ceil(O / SPMM_TILE_Q);
-          pool.run(FN.spmm, tiles, grainOf(tiles, threads, 1), 0, 0, Z, O, this.rowPtr, n, this.addr(this.W[0]), O, 1);
+          pool.run(FN.spmm, tiles, grainOf(tiles, threads, 1), 0, 0, Z, O, this.rowPtr, n, this.addr(this.W[0]), this.psW[0], O, 1);
         }
+      } else if (this.narrow[l]) {
+        pool.run(FN.dot_rows, n, grainOf(n, threads, 2, 32), 0, 0, Z, this.addr(this.A[l - 1]), this.addr(this.W[l]), I, O);
       } else {
-        this.gemm(Z, O, this.addr(this.A[l - 1]), I, 1, this.addr(this.W[l]), O, n, O, I, 1);
+        this.gemm(Z, O, ROW_MAJOR, this.addr(this.A[l - 1]), I, 1, this.addr(this.W[l]), this.ldW[l], this.psW[l], n, O, I, 1);
       }
       this.activate(l, n * O);
     }
@@ -217,13 +254,19 @@ export class WasmPass implements TrainPass {
       if (l < m.L - 1) this.activateBackward(l);
       const delta = this.addr(this.delta[l]);
       const dWT = this.addr(this.dW[l]);
-      // dW_l^T [I, O] = A_{l-1}^T delta_l (A_{-1} = X: the packed panels skip the samples where 4 pixels are all 0)
       const input = l === 0 ? this.addr(this.X) : this.addr(this.A[l - 1]);
-      this.gemm(dWT, O, input, 1, I, delta, O, I, O, n, 0);
-      if (l > 0) {
-        // dA_{l-1} [n, I] = delta_l [n, O] W_l [O, I]
-        this.rt.exports.transpose(this.wRowMajor, this.addr(this.W[l]), I, O);
-        this.gemm(this.addr(this.dA[l - 1]), I, delta, O, 1, this.wRowMajor, I, n, I, O, 0);
+      if (this.narrow[l]) {
+        // dW_l [O, I] = delta_l^T A_{l-1};  dA_{l-1} [n, I] = delta_l [n, O] W_l [O, I]
+        this.gemm(dWT, I, ROW_MAJOR, delta, 1, O, input, I, ROW_MAJOR, O, I, n, 0);
+        this.gemm(this.addr(this.dA[l - 1]), I, ROW_MAJOR, delta, O, 1, this.addr(this.W[l]), I, ROW_MAJOR, n, I, O, 0);
+      } else {
+        // dW_l^T [I, O] = A_{l-1}^T delta_l (A_{-1} = X: the packed panels skip the samples where 4 pixels are all 0)
+        this.gemm(dWT, this.ldW[l], this.psW[l], input, 1, I, delta, O, ROW_MAJOR, I, O, n, 0);
+        if (l > 0) {
+          // dA_{l-1} [n, I] = delta_l [n, O] W_l [O, I], W_l from the row-major W_l^T
+          this.rt.exports.transpose(this.wRowMajor, this.addr(this.W[l]), I, O);
+          this.gemm(this.addr(this.dA[l - 1]), I, ROW_MAJOR, delta, O, 1, this.wRowMajor, I, ROW_MAJOR, n, I, O, 0);
+        }
       }
       pool.run(FN.col_sums, O, O, 0, 0, this.addr(this.db[l]), delta, n, O);
     }
@@ -240,11 +283,14 @@ export class WasmPass implements TrainPass {
   }
 
   /** C (+)= A B on every thread (gemm-wat.ts's arguments; pointers in bytes). */
-  private gemm(C: number, ldc: number, A: number, ars: number, aks: number, B: number, ldb: number, P: number, Q: number, K: number, acc: number): void {
+  private gemm(
+    C: number, ldc: number, cps: number, A: number, ars: number, aks: number,
+    B: number, ldb: number, bps: number, P: number, Q: number, K: number, acc: number,
+  ): void {
     if (this.rt.threads > this.panelThreads) {
       throw new Error(`WasmPass was made for ${this.panelThreads} threads, the kernels now run ${this.rt.threads}: make the pass after setKernelThreads`);
     }
-    runGemm(this.rt.pool(), this.panels, this.panelBytes, C, ldc, A, ars, aks, B, ldb, P, Q, K, acc);
+    runGemm(this.rt.pool(), this.panels, this.panelBytes, C, ldc, cps, A, ars, aks, B, ldb, bps, P, Q, K, acc);
   }
 
   private activation(l: number): ActivationKernels {
@@ -276,17 +322,19 @@ export class WasmPass implements TrainPass {
     }
   }
 
-  /** Copy between the flat layouts, transposing each W_l: [O, I] -> [I, O] when `toWorking`, back otherwise. */
+  /** Copy between Mlp's layout and the working one: W_l [O, I] <-> W_l^T when `toWorking`, back otherwise. */
   private convert(src: Vec, dst: Vec, toWorking: boolean): void {
-    for (const s of this.model.slots) {
+    for (const [l, s] of this.model.slots.entries()) {
       const { I, O, wOffset, bOffset } = s;
+      const w = this.wAt[l];
+      const b = this.wAt[l] + this.W[l].length;
       for (let o = 0; o < O; o++) {
         for (let i = 0; i < I; i++) {
-          if (toWorking) dst[wOffset + i * O + o] = src[wOffset + o * I + i];
-          else dst[wOffset + o * I + i] = src[wOffset + i * O + o];
+          if (toWorking) dst[w + this.wIndex(l, o, i)] = src[wOffset + o * I + i];
+          else dst[wOffset + o * I + i] = src[w + this.wIndex(l, o, i)];
         }
       }
-      for (let o = 0; o < O; o++) dst[bOffset + o] = src[bOffset + o];
+      for (let o = 0; o < O; o++) dst[(toWorking ? b : bOffset) + o] = src[(toWorking ? bOffset : b) + o];
     }
   }
 

@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { matmulBackwardNaive, matmulForwardNaive, selectKernels } from '../../src/kernels/matmul.js';
 import { wasmKernels } from '../../src/kernels/wasm/gemm.js';
-import { FN } from '../../src/kernels/wasm/pool.js';
+import { panelFloats, ROW_MAJOR } from '../../src/kernels/wasm/gemm-wat.js';
+import { FN, runGemm } from '../../src/kernels/wasm/pool.js';
 import { wasmRuntime } from '../../src/kernels/wasm/runtime.js';
 
 const u = 2 ** -24;
@@ -162,4 +163,78 @@ describe('the module sigmoid', () => {
     rt!.heap.release(z);
     rt!.heap.release(a);
   });
+});
+
+describe('gemm with B and C in 16-column panels', () => {
+  // M[r, q] at (q >> 4) * 16 R + r * 16 + (q & 15): the layout of the pass's W_0^T and dW_0^T
+  const toPanels = (M: Float32Array, R: number, Q: number): Float32Array => {
+    const out = new Float32Array(panelFloats(R, Q)).fill(NaN); // padding must never be read
+    for (let r = 0; r < R; r++) for (let q = 0; q < Q; q++) out[(q >> 4) * 16 * R + r * 16 + (q & 15)] = M[r * Q + q];
+    return out;
+  };
+  const fromPanels = (M: Float32Array, R: number, Q: number): Float32Array => {
+    const out = new Float32Array(R * Q);
+    for (let r = 0; r < R; r++) for (let q = 0; q < Q; q++) out[r * Q + q] = M[(q >> 4) * 16 * R + r * 16 + (q & 15)];
+    return out;
+  };
+  // P = 1, P and Q not multiples of the tile, Q = 10 (one padded panel), 17 (one column past a panel),
+  // the training shapes (forward 128x784x800 and the weight gradient 784x128x300), on 1 and 2 threads
+  it.each([
+    [1, 1, 1], [5, 10, 9], [7, 17, 13], [13, 33, 30], [128, 800, 784], [784, 300, 128], [9, 300, 784],
+  ])('P=%i Q=%i K=%i: B, C or both in panels equal the row-major product bit for bit, within the float64 bound', (P, Q, K) => {
+    const { runtime: rt } = wasmRuntime();
+    const h = rt!.heap;
+    const A = data(P * K, P + K, 0.6), B = data(K * Q, Q, 0.1);
+    const ref = new Float64Array(P * Q), abs = new Float64Array(P * Q);
+    for (let p = 0; p < P; p++) for (let k = 0; k < K; k++) for (let q = 0; q < Q; q++) {
+      ref[p * Q + q] += A[p * K + k] * B[k * Q + q];
+      abs[p * Q + q] += Math.abs(A[p * K + k] * B[k * Q + q]);
+    }
+    const put = (a: Float32Array): number => { const at = h.alloc(4 * a.length); h.f32(at, a.length).set(a); return at; };
+    const a = put(A), bRows = put(B), bPanels = put(toPanels(B, K, Q));
+    const cRows = h.alloc(4 * P * Q), cPanels = put(new Float32Array(panelFloats(P, Q)));
+    const panelBytes = 4 * 5 * Math.max(K, 8);
+    const scratch = h.alloc(2 * panelBytes);
+    const results: Float32Array[] = [];
+    for (const threads of [1, 2]) {
+      rt!.setThreads(threads);
+      for (const [bP, cP] of [[false, false], [true, false], [false, true], [true, true]]) {
+        const c = cP ? cPanels : cRows;
+        runGemm(rt!.pool(), scratch, panelBytes, c, cP ? 16 : Q, cP ? 16 * P : ROW_MAJOR, a, K, 1,
+          bP ? bPanels : bRows, bP ? 16 : Q, bP ? 16 * K : ROW_MAJOR, P, Q, K, 0);
+        results.push(cP ? fromPanels(h.f32(cPanels, panelFloats(P, Q)), P, Q) : h.f32(cRows, P * Q).slice());
+      }
+    }
+    rt!.setThreads(1);
+    expectWithinBound('row-major', results[0], ref, abs, K);
+    results.forEach((r, j) => expect(Buffer.from(r.buffer).equals(Buffer.from(results[0].buffer)), `variant ${j}`).toBe(true));
+    for (const at of [a, bRows, bPanels, cRows, cPanels, scratch]) h.release(at);
+  });
+});
+
+describe('dot_rows: the narrow layers forward product', () => {
+  // rows in pairs and one odd row; outputs in groups of 4 and the 1-3 left; K past a multiple of 4
+  it.each([[1, 1, 1], [3, 5, 2], [7, 13, 10], [6, 300, 3], [5, 8, 7], [128, 800, 10], [9, 4, 16]])(
+    'N=%i K=%i O=%i: C + A W^T within the float64 bound, the same bits on 1 and 2 threads', (N, K, O) => {
+      const { runtime: rt } = wasmRuntime();
+      const h = rt!.heap;
+      const A = data(N * K, N + 3 * K, 0.3), W = data(O * K, O + K, 0);
+      const ref = new Float64Array(N * O).fill(0.5), abs = new Float64Array(N * O).fill(0.5);
+      for (let p = 0; p < N; p++) for (let o = 0; o < O; o++) for (let k = 0; k < K; k++) {
+        ref[p * O + o] += A[p * K + k] * W[o * K + k];
+        abs[p * O + o] += Math.abs(A[p * K + k] * W[o * K + k]);
+      }
+      const put = (x: Float32Array): number => { const at = h.alloc(4 * x.length); h.f32(at, x.length).set(x); return at; };
+      const a = put(A), w = put(W), c = h.alloc(4 * N * O);
+      const results = [1, 2].map((threads) => {
+        rt!.setThreads(threads);
+        h.f32(c, N * O).fill(0.5);
+        rt!.pool().run(FN.dot_rows, N, 2, 0, 0, c, a, w, K, O); // chunks of 2 rows: every split exercised
+        return h.f32(c, N * O).slice();
+      });
+      rt!.setThreads(1);
+      expectWithinBound('dot_rows', results[0], ref, abs, K + 1);
+      expect(Buffer.from(results[1].buffer).equals(Buffer.from(results[0].buffer))).toBe(true);
+      for (const at of [a, w, c]) h.release(at);
+    });
 });

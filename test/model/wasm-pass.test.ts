@@ -39,10 +39,11 @@ function expectNear(label: string, got: ArrayLike<number>, ref: ArrayLike<number
   }
 }
 
-/** W^T [I, O] -> W [O, I]. */
-function untranspose(WT: Float32Array, I: number, O: number): Float32Array {
+/** Layer l's weights (or gradient) in the pass's working layout -> W [O, I]. */
+function untranspose(wp: WasmPass, l: number, WT: Float32Array): Float32Array {
+  const { I, O } = wp.model.slots[l];
   const W = new Float32Array(I * O);
-  for (let i = 0; i < I; i++) for (let o = 0; o < O; o++) W[o * I + i] = WT[i * O + o];
+  for (let i = 0; i < I; i++) for (let o = 0; o < O; o++) W[o * I + i] = WT[wp.wIndex(l, o, i)];
   return W;
 }
 
@@ -110,7 +111,7 @@ describe('WasmPass: the training pass in the WebAssembly memory', () => {
       const { I, O: Ol } = model.slots[l];
       expectNear(`A[${l}]`, wp.A[l].subarray(0, n * Ol), ref.A[l].subarray(0, n * Ol));
       expectNear(`delta[${l}]`, wp.delta[l].subarray(0, n * Ol), ref.delta[l].subarray(0, n * Ol));
-      expectNear(`dW[${l}]`, untranspose(wp.dW[l], I, Ol), ref.dW[l]);
+      expectNear(`dW[${l}]`, untranspose(wp, l, wp.dW[l]), ref.dW[l]);
       expectNear(`db[${l}]`, wp.db[l], ref.db[l]);
     }
     wp.dispose();
@@ -164,9 +165,18 @@ describe('WasmPass: the training pass in the WebAssembly memory', () => {
     const wp = new WasmPass(model, 4, rt);
     wp.load(model.params, velocity);
     for (let l = 0; l < model.L; l++) {
-      const { I, O } = model.slots[l];
-      expect(Array.from(untranspose(wp.W[l], I, O))).toEqual(Array.from(model.W[l]));
+      expect(Array.from(untranspose(wp, l, wp.W[l]))).toEqual(Array.from(model.W[l]));
       expect(Array.from(wp.b[l])).toEqual(Array.from(model.b[l]));
+      // the padding of a 16-column panel layout (layer 0: 17 outputs, 15 padding columns) is zero
+      // in W, the velocity and the gradient, so sums over the working W (L2) are the model's
+      const { I, O } = model.slots[l];
+      const used = new Set<number>();
+      for (let o = 0; o < O; o++) for (let i = 0; i < I; i++) used.add(wp.wIndex(l, o, i));
+      expect(used.size).toBe(I * O);
+      const padding = (a: Float32Array): number[] => Array.from(a).filter((_, k) => !used.has(k));
+      expect(padding(wp.W[l]).length).toBe(l === 0 ? 15 * I : 0);
+      expect(padding(wp.W[l]).every((x) => x === 0)).toBe(true);
+      expect(padding(wp.dW[l]).every((x) => x === 0)).toBe(true);
     }
     const params2 = new Float32Array(model.params.length);
     const velocity2 = new Float32Array(model.params.length);
@@ -184,7 +194,7 @@ describe('WasmPass: the training pass in the WebAssembly memory', () => {
     const wp = new WasmPass(model, 4, rt);
     wp.load(model.params, velocity);
     // grads in the pass's layout: the same transposition as the parameters
-    const gradsWorking = new Float32Array(P);
+    const gradsWorking = new Float32Array(wp.params.length);
     const dummy = new Float32Array(P);
     const tmp = new WasmPass(model, 1, rt);
     tmp.load(grads, dummy);

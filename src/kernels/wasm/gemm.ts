@@ -5,6 +5,7 @@
 // Pass use this; training keeps its buffers in the memory (wasm-pass.ts) and
 // copies nothing. Float64 operands (the float64 model of mlp-grad and the
 // gradient tests) go to the blocked kernel.
+import { ROW_MAJOR } from './gemm-wat.js';
 import { runGemm } from './pool.js';
 import { wasmRuntime, type WasmRuntime } from './runtime.js';
 import type { WasmVariant } from './files.js';
@@ -59,12 +60,12 @@ function makeKernels(rt: WasmRuntime): WasmKernels {
     return heapF32;
   };
 
-  /** C (+)= A B on every thread; panel scratch for each thread after `panel` (floats from scratch), `panelFloats` each. */
+  /** C (+)= A B on every thread, all row-major; panel scratch for each thread after `panel` (floats from scratch), `panelFloats` each. */
   const gemm = (
     panel: number, panelFloats: number, C: number, ldc: number, A: number, ars: number, aks: number,
     B: number, ldb: number, P: number, Q: number, K: number, acc: number,
   ): void => {
-    runGemm(rt.pool(), ptr(panel), panelFloats * 4, ptr(C), ldc, ptr(A), ars, aks, ptr(B), ldb, P, Q, K, acc);
+    runGemm(rt.pool(), ptr(panel), panelFloats * 4, ptr(C), ldc, ROW_MAJOR, ptr(A), ars, aks, ptr(B), ldb, ROW_MAJOR, P, Q, K, acc);
   };
 
   return {

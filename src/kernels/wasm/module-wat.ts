@@ -1,6 +1,8 @@
 // The one WebAssembly module of the kernels, in text: the dense product
-// (gemm-wat.ts), the sparse first layer (sparse-wat.ts) and the element-wise
+// (gemm-wat.ts), the narrow layers' forward product (dot-wat.ts), the sparse
+// first layer (sparse-wat.ts) and the element-wise
 // work of a step (elementwise-wat.ts), on a memory shared with the workers.
+import { dotWat } from './dot-wat.js';
 import { elementwiseWat } from './elementwise-wat.js';
 import { gemmWat } from './gemm-wat.js';
 import { sparseWat } from './sparse-wat.js';
@@ -9,6 +11,7 @@ export function moduleWat(fma: boolean): string {
   return `(module
   (import "env" "memory" (memory 1 65536 shared))
 ${gemmWat(fma)}
+${dotWat(fma)}
 ${sparseWat(fma)}
 ${elementwiseWat(fma)}
 )

@@ -9,14 +9,14 @@
 // whatever the chunking (grains are multiples of the kernels' tiles), so the
 // result is bit-identical for any thread count.
 import { Worker } from 'node:worker_threads';
-import { GEMM_COL_BLOCK } from './gemm-wat.js';
+import { GEMM_COL_BLOCK, ROW_MAJOR } from './gemm-wat.js';
 
-/** A range function of the module: fn(u0, u1, S, a0, .., a10), every argument an i32 word. */
+/** A range function of the module: fn(u0, u1, S, a0, .., a12), every argument an i32 word. */
 export type PoolFunction = (u0: number, u1: number, S: number, ...args: number[]) => void;
 
 /** The module's range functions, by index (the worker looks them up by name). */
-export const POOL_FUNCTIONS = ['gemm_rows', 'gemm_cols', 'spmm', 'spmm_rows', 'sigmoid', 'sigmoid_backward', 'sgd', 'col_sums', 'bias_rows'] as const;
-export const FN = { gemm_rows: 0, gemm_cols: 1, spmm: 2, spmm_rows: 3, sigmoid: 4, sigmoid_backward: 5, sgd: 6, col_sums: 7, bias_rows: 8 } as const;
+export const POOL_FUNCTIONS = ['gemm_rows', 'gemm_cols', 'spmm', 'spmm_rows', 'sigmoid', 'sigmoid_backward', 'sgd', 'col_sums', 'bias_rows', 'dot_rows', 'load_batch'] as const;
+export const FN = { gemm_rows: 0, gemm_cols: 1, spmm: 2, spmm_rows: 3, sigmoid: 4, sigmoid_backward: 5, sgd: 6, col_sums: 7, bias_rows: 8, dot_rows: 9, load_batch: 10 } as const;
 
 // Control block (Int32Array over a SharedArrayBuffer).
 const GEN = 0; // job generation: bumped to start a job
@@ -31,21 +31,26 @@ const SCRATCH_STRIDE = 8; // bytes of scratch per thread
 const STOP = 9;
 const ACTIVE = 10; // workers inside a job
 const OPEN = 11; // the generation workers may join, 0 while none (arguments being written, or the job closed)
-const ARGS = 12; // 11 argument words
-const CTRL_INTS = 23;
+const ARGS = 12; // 13 argument words
+const CTRL_INTS = 25;
+/** Checks of the job generation a worker makes before it sleeps. */
+const SPIN = 20000;
 
 /**
- * C (+)= A B (gemm-wat.ts's arguments, pointers in bytes) on every thread:
- * split by blocks of columns when B is too large to stay in a core's cache
- * (each thread then streams its own part of B), else by rows. A long inner
- * dimension (full-batch weight gradients: K = 60,000 samples) goes in blocks
- * of K, each a job that adds into C, so the rows of B it reads stay in cache;
- * every C entry still sums its terms in ascending k through one float32
- * accumulator (stored and reloaded between blocks), so the bits are the same.
+ * C (+)= A B (gemm-wat.ts's arguments, pointers in bytes; cps, bps = 16 for
+ * row-major C, B) on every thread: split by rows, except a product with few
+ * rows and a large row-major B, which go by blocks of columns (for B, so the
+ * part a thread reads stays in its core's cache; B in 16-column panels
+ * streams well from any cache, and splitting by rows packs each row panel of
+ * A once). A long inner dimension
+ * (full-batch weight gradients: K = 60,000 samples) goes in blocks of K, each
+ * a job that adds into C, so the rows of B it reads stay in cache; every C
+ * entry still sums its terms in ascending k through one float32 accumulator
+ * (stored and reloaded between blocks), so the bits are the same.
  */
 export function runGemm(
-  pool: WorkerPool, panels: number, panelBytes: number, C: number, ldc: number, A: number, ars: number, aks: number,
-  B: number, ldb: number, P: number, Q: number, K: number, acc: number,
+  pool: WorkerPool, panels: number, panelBytes: number, C: number, ldc: number, cps: number, A: number, ars: number, aks: number,
+  B: number, ldb: number, bps: number, P: number, Q: number, K: number, acc: number,
 ): void {
   const kBlock = K > 2048 && 4 * K * Q > 1 << 20 ? Math.max(256, Math.floor((1 << 17) / Math.min(Q, GEMM_COL_BLOCK))) : K;
   for (let k0 = 0; k0 < K; k0 += kBlock) {
@@ -54,14 +59,15 @@ export function runGemm(
     const b = B + 4 * k0 * ldb;
     const add = k0 > 0 ? 1 : acc;
     const threads = pool.threads;
-    if (P * Q * Kb < 1 << 20) {
-      // small products (the 10-unit output layer) cost less than handing out chunks
-      pool.run(FN.gemm_rows, P, P, panels, panelBytes, C, ldc, a, ars, aks, b, ldb, Q, Kb, add);
-    } else if (4 * Kb * Q > 1 << 19 && Q >= 2 * GEMM_COL_BLOCK) {
+    if (P * Q * Kb < 1 << 17) {
+      // small products cost less than handing out chunks
+      pool.run(FN.gemm_rows, P, P, panels, panelBytes, C, ldc, cps, a, ars, aks, b, ldb, bps, Q, Kb, add);
+    } else if ((P < 32 || (bps === ROW_MAJOR && 4 * Kb * Q > 1 << 19)) && Q >= 2 * GEMM_COL_BLOCK) {
+      // few rows (a narrow layer's dW [10, I]), or a large row-major B: by blocks of columns
       const blocks = Math.ceil(Q / GEMM_COL_BLOCK);
-      pool.run(FN.gemm_cols, blocks, grainOf(blocks, threads, 1), panels, panelBytes, C, ldc, a, ars, aks, b, ldb, P, Q, Kb, add);
+      pool.run(FN.gemm_cols, blocks, grainOf(blocks, threads, 1), panels, panelBytes, C, ldc, cps, a, ars, aks, b, ldb, bps, P, Q, Kb, add);
     } else {
-      pool.run(FN.gemm_rows, P, grainOf(P, threads, 4, 8), panels, panelBytes, C, ldc, a, ars, aks, b, ldb, Q, Kb, add);
+      pool.run(FN.gemm_rows, P, grainOf(P, threads, 4, 8), panels, panelBytes, C, ldc, cps, a, ars, aks, b, ldb, bps, Q, Kb, add);
     }
   }
 }
@@ -75,6 +81,9 @@ const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const fns = names.map((name) => exports[name]);
 let seen = 0;
 for (;;) {
+  // A training step is a string of short jobs: spin a little (about 50 us) before
+  // sleeping, so the next job does not wait for this thread to be woken up.
+  for (let spin = 0; spin < ${SPIN} && Atomics.load(ctrl, ${GEN}) === seen; spin++);
   Atomics.wait(ctrl, ${GEN}, seen);
   seen = Atomics.load(ctrl, ${GEN});
   if (Atomics.load(ctrl, ${STOP})) break;
@@ -88,11 +97,11 @@ for (;;) {
     continue;
   }
   const fn = fns[ctrl[${FUNC}]], chunks = ctrl[${CHUNKS}], grain = ctrl[${GRAIN}], units = ctrl[${UNITS}];
-  const [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10] = ctrl.subarray(${ARGS}, ${ARGS + 11});
+  const [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12] = ctrl.subarray(${ARGS}, ${ARGS + 13});
   const S = ctrl[${SCRATCH}] + index * ctrl[${SCRATCH_STRIDE}];
   for (let c = Atomics.add(ctrl, ${NEXT}, 1); c < chunks; c = Atomics.add(ctrl, ${NEXT}, 1)) {
     const u0 = c * grain;
-    fn(u0, Math.min(u0 + grain, units), S, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10);
+    fn(u0, Math.min(u0 + grain, units), S, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12);
     if (Atomics.add(ctrl, ${DONE}, 1) + 1 === chunks) Atomics.notify(ctrl, ${DONE});
   }
   Atomics.sub(ctrl, ${ACTIVE}, 1);
@@ -120,18 +129,18 @@ export class WorkerPool {
   }
 
   /**
-   * fn(u0, u1, S, a0..a10) over [0, units) in chunks of `grain` units, on all
+   * fn(u0, u1, S, a0..a12) over [0, units) in chunks of `grain` units, on all
    * threads; thread t's S is scratch + t * stride (the caller's own is the
    * last). Jobs of at most `grain` units run on the calling thread alone.
    * Allocates nothing.
    */
   run(
     fn: number, units: number, grain: number, scratch: number, stride: number,
-    a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0, a9 = 0, a10 = 0,
+    a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0, a9 = 0, a10 = 0, a11 = 0, a12 = 0,
   ): void {
     const S = scratch + (this.threads - 1) * stride;
     if (this.threads === 1 || units <= grain) {
-      this.fns[fn](0, units, S, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10);
+      this.fns[fn](0, units, S, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12);
       return;
     }
     const ctrl = this.ctrl;
@@ -153,6 +162,8 @@ export class WorkerPool {
     ctrl[ARGS + 8] = a8;
     ctrl[ARGS + 9] = a9;
     ctrl[ARGS + 10] = a10;
+    ctrl[ARGS + 11] = a11;
+    ctrl[ARGS + 12] = a12;
     Atomics.store(ctrl, DONE, 0);
     Atomics.store(ctrl, NEXT, 0);
     const gen = Atomics.load(ctrl, GEN) + 1;
@@ -162,7 +173,7 @@ export class WorkerPool {
     const f = this.fns[fn];
     for (let c = Atomics.add(ctrl, NEXT, 1); c < chunks; c = Atomics.add(ctrl, NEXT, 1)) {
       const u0 = c * grain;
-      f(u0, Math.min(u0 + grain, units), S, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10);
+      f(u0, Math.min(u0 + grain, units), S, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12);
       Atomics.add(ctrl, DONE, 1);
     }
     for (let done = Atomics.load(ctrl, DONE); done < chunks; done = Atomics.load(ctrl, DONE)) {

@@ -19,7 +19,6 @@ import { POOL_FUNCTIONS, WorkerPool, type PoolFunction } from './pool.js';
 export interface KernelExports {
   transpose(dst: number, src: number, rows: number, cols: number): void;
   csr_pairs(X: number, N: number, K: number, ldb: number, R: number, E: number): void;
-  load_batch(X: number, images: number, order: number, N: number, K: number, table: number): void;
 }
 
 const PAGE = 65536;

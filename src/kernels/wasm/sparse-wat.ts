@@ -78,7 +78,8 @@ const pairSetup = `(local.set $two (i32.lt_u (i32.add (local.get $p) (i32.const 
         (local.set $dq (i32.add (local.get $cq) (local.get $ldc)))
         (local.set $e (i32.load (i32.add (local.get $R) (i32.shl (local.get $p) (i32.const 1)))))
         (local.set $eend (i32.load offset=4 (i32.add (local.get $R) (i32.shl (local.get $p) (i32.const 1)))))
-        (local.set $bq (i32.add (local.get $B) (i32.shl (local.get $qt) (i32.const 2))))`;
+        (local.set $bq (i32.add (local.get $B) (i32.add (i32.mul (i32.shr_u (local.get $qt) (i32.const 4)) (local.get $bps))
+          (i32.shl (i32.and (local.get $qt) (i32.const 15)) (i32.const 2)))))`;
 
 export function sparseWat(fma: boolean): string {
   const accLocals = Array.from({ length: VECS }, (_, j) => `(local $c${j} v128) (local $d${j} v128)`).join(' ');
@@ -86,26 +87,28 @@ export function sparseWat(fma: boolean): string {
   ;; The pool's entries: spmm over the column tiles [u0, u1) of ${SPMM_TILE_Q} (all rows), spmm_rows
   ;; over the row pairs [u0, u1) (all columns: for batches whose CSR would not stay in cache).
   (func (export "spmm") (param $u0 i32) (param $u1 i32) (param $S i32)
-    (param $C i32) (param $ldc i32) (param $R i32) (param $P i32) (param $B i32) (param $Q i32) (param $acc i32)
-    (call $spmm_block (local.get $C) (local.get $ldc) (local.get $R) (i32.const 0) (local.get $P) (local.get $B)
+    (param $C i32) (param $ldc i32) (param $R i32) (param $P i32) (param $B i32) (param $bps i32) (param $Q i32) (param $acc i32)
+    (call $spmm_block (local.get $C) (local.get $ldc) (local.get $R) (i32.const 0) (local.get $P) (local.get $B) (local.get $bps)
       (i32.mul (local.get $u0) (i32.const ${SPMM_TILE_Q})) (i32.mul (local.get $u1) (i32.const ${SPMM_TILE_Q})) (local.get $Q) (local.get $acc))
   )
   (func (export "spmm_rows") (param $u0 i32) (param $u1 i32) (param $S i32)
-    (param $C i32) (param $ldc i32) (param $R i32) (param $P i32) (param $B i32) (param $Q i32) (param $acc i32)
+    (param $C i32) (param $ldc i32) (param $R i32) (param $P i32) (param $B i32) (param $bps i32) (param $Q i32) (param $acc i32)
     (call $spmm_block (local.get $C) (local.get $ldc) (local.get $R)
       (i32.shl (local.get $u0) (i32.const 1)) (select (local.get $P) (i32.shl (local.get $u1) (i32.const 1)) (i32.gt_u (i32.shl (local.get $u1) (i32.const 1)) (local.get $P)))
-      (local.get $B) (i32.const 0) (local.get $Q) (local.get $Q) (local.get $acc))
+      (local.get $B) (local.get $bps) (i32.const 0) (local.get $Q) (local.get $Q) (local.get $acc))
   )
 
-  ;; C[p, q] (+)= sum over the entries e of p's row pair: v_e(p) * B[off_e + 4q], for the rows
+  ;; C[p, q] (+)= sum over the entries e of p's row pair: v_e(p) * B[k_e, q], for the rows
   ;; p in [p0, p1) (p0 even) and the columns [qt, min(q1, Q)) (qt a multiple of ${SPMM_TILE_Q}).
-  ;; Pointers in bytes, ldc in floats.
+  ;; B[k, q] at byte B + 4 ((q >> 4) bps + (q & 15)) + off_e (off_e = 4 k ldb: gemm-wat.ts's layouts,
+  ;; row-major or 16-column panels). Pointers in bytes, ldc and bps in floats.
   (func $spmm_block
-    (param $C i32) (param $ldc i32) (param $R i32) (param $p0 i32) (param $p1 i32) (param $B i32)
+    (param $C i32) (param $ldc i32) (param $R i32) (param $p0 i32) (param $p1 i32) (param $B i32) (param $bps i32)
     (param $qt i32) (param $q1 i32) (param $Q i32) (param $acc i32)
     (local $p i32) (local $e i32) (local $eend i32) (local $two i32)
     (local $cq i32) (local $dq i32) (local $bq i32) (local $bk i32) (local $s f32) (local $s2 f32) (local $b v128) (local $a v128) (local $a2 v128) ${accLocals}
     (local.set $ldc (i32.shl (local.get $ldc) (i32.const 2)))
+    (local.set $bps (i32.shl (local.get $bps) (i32.const 2)))
     (if (i32.gt_u (local.get $q1) (local.get $Q)) (then (local.set $q1 (local.get $Q))))
     ;; tiles of ${SPMM_TILE_Q} columns
     (block $tdone (loop $tloop
@@ -143,14 +146,14 @@ export function sparseWat(fma: boolean): string {
       (br $sloop)))
   )
 
-  ;; A batch straight from the dataset's bytes: for n in [0, N), sample s = order[n] (i32 words
-  ;; at $order) of images [., K] (bytes), X[n, k] = table[byte] (256 floats: the pixel scale).
-  ;; Four zero bytes at a time become four zeros at once.
-  (func (export "load_batch") (param $X i32) (param $images i32) (param $order i32) (param $N i32) (param $K i32) (param $table i32)
+  ;; A batch straight from the dataset's bytes: for the rows n in [u0, u1) (a pool entry; S unused),
+  ;; sample s = order[n] (i32 words at $order) of images [., K] (bytes), X[n, k] = table[byte]
+  ;; (256 floats: the pixel scale). Four zero bytes at a time become four zeros at once.
+  (func (export "load_batch") (param $u0 i32) (param $u1 i32) (param $S i32) (param $X i32) (param $images i32) (param $order i32) (param $K i32) (param $table i32)
     (local $n i32) (local $k i32) (local $src i32) (local $x i32)
-    (local.set $n (i32.const 0))
+    (local.set $n (local.get $u0))
     (block $ndone (loop $nloop
-      (br_if $ndone (i32.ge_u (local.get $n) (local.get $N)))
+      (br_if $ndone (i32.ge_u (local.get $n) (local.get $u1)))
       (local.set $src (i32.add (local.get $images)
         (i32.mul (i32.load (i32.add (local.get $order) (i32.shl (local.get $n) (i32.const 2)))) (local.get $K))))
       (local.set $x (i32.add (local.get $X) (i32.shl (i32.mul (local.get $n) (local.get $K)) (i32.const 2))))
