@@ -188,7 +188,7 @@ function benchInMemory(): KernelRow[] {
       const run = kernel === 'spmm'
         ? () => {
             rt.exports.csr_pairs(x, N, I, ldb, R, E);
-            pool.run(FN.spmm, tiles, grainOf(tiles, threads, 1), 0, 0, c, O, R, N, b, bps, O, 0);
+            pool.run(FN.spmm, tiles, grainOf(tiles, threads, 1), 0, 0, c, O, ROW_MAJOR, R, N, b, bps, O, 0);
           }
         : () => runGemm(pool, panels, panelBytes, c, O, ROW_MAJOR, x, I, 1, b, ldb, bps, N, O, I, 0);
       run();

@@ -42,8 +42,18 @@ import type { Mlp, TrainPass } from './mlp.js';
 
 /** Row pairs above which the sparse forward product is split by rows instead of columns. */
 const SPMM_ROW_SPLIT = 512;
+/** Batches up to this size take the first layer's weight gradient through the sparse product too. */
+const SPARSE_DW_ROWS = 1024;
 /** Floats of a gemm panel entry per k (gemm-wat.ts: 4 values + an offset). */
 const PANEL = 5;
+
+/**
+ * Column tiles per chunk of a sparse product: small chunks (about 12 per
+ * thread), as the tiles are few (50 for 800 units) and cost the same.
+ */
+function spmmGrain(tiles: number, threads: number): number {
+  return Math.max(1, Math.floor(tiles / (12 * threads)));
+}
 
 /** A pass nobody disposed gives its memory back when it is collected. */
 const finalizer = new FinalizationRegistry<{ heap: Heap; blocks: number[] }>(({ heap, blocks }) => {
@@ -79,6 +89,10 @@ export class WasmPass implements TrainPass {
   private readonly wRowMajor: number; // W_l [O, I] for dA_{l-1}, l >= 1 (largest layer)
   private readonly rowPtr: number; // CSR of X's row pairs (sparse-wat.ts)
   private readonly rowEntries: number;
+  private readonly rowSlots: boolean;
+  /** For dW_0 (batches up to SPARSE_DW_ROWS, else 0): the CSR of X^T's row pairs (pixel pairs). */
+  private readonly colPtr: number;
+  private readonly colEntries: number;
   private readonly panels: number; // gemm's packed-panel scratch, panelBytes per thread
   private readonly panelBytes: number;
   private readonly panelThreads: number; // threads the panel scratch is for (the runtime's at construction)
@@ -138,9 +152,14 @@ export class WasmPass implements TrainPass {
     this.delta = model.slots.map((s) => f32(capacity * s.O));
     this.wRowMajor = this.alloc(4 * Math.max(1, ...model.slots.map((s, l) => (l > 0 && !this.narrow[l] ? s.I * s.O : 0))));
     // The CSR holds at most capacity * I_0 entries; for large (full) batches, bound it by the data.
-    const nnz = data && capacity * I0 > 1 << 22 ? maxNonZeros(data, capacity) : capacity * I0;
-    this.rowPtr = this.alloc(4 * (Math.ceil(capacity / 2) + 1));
+    // Batches up to SPARSE_DW_ROWS get a slot per row pair (csr_slots, on every thread).
+    this.rowSlots = capacity <= SPARSE_DW_ROWS;
+    const nnz = this.rowSlots ? 2 * Math.ceil(capacity / 2) * I0 : data && capacity * I0 > 1 << 22 ? maxNonZeros(data, capacity) : capacity * I0;
+    this.rowPtr = this.alloc(8 * Math.ceil(capacity / 2));
     this.rowEntries = this.alloc(12 * nnz); // an entry per k where either row of a pair is non-zero
+    const sparseDW = capacity <= SPARSE_DW_ROWS;
+    this.colPtr = sparseDW ? this.alloc(8 * Math.ceil(I0 / 2)) : 0;
+    this.colEntries = sparseDW ? this.alloc(12 * Math.ceil(I0 / 2) * capacity) : 0;
     const widest = Math.max(capacity, ...model.spec.layers);
     this.panelBytes = 4 * PANEL * widest;
     this.panelThreads = rt.threads;
@@ -219,14 +238,18 @@ export class WasmPass implements TrainPass {
       const Z = this.addr(this.Z[l]);
       pool.run(FN.bias_rows, n, n, 0, 0, Z, this.addr(this.b[l]), O);
       if (l === 0) {
-        this.rt.exports.csr_pairs(this.addr(this.X), n, I, this.ldW[0], this.rowPtr, this.rowEntries);
         const pairs = Math.ceil(n / 2);
+        if (this.rowSlots) {
+          pool.run(FN.csr_slots, pairs, grainOf(pairs, threads, 1, 8), 0, 0, this.addr(this.X), I, 4, 4 * I, 8 * I, n, this.ldW[0], this.rowPtr, this.rowEntries);
+        } else {
+          this.rt.exports.csr_pairs(this.addr(this.X), n, I, this.ldW[0], this.rowPtr, this.rowEntries);
+        }
         if (pairs > SPMM_ROW_SPLIT) {
           // a large (full) batch: blocks of row pairs, so each block's CSR stays in cache across the columns
-          pool.run(FN.spmm_rows, pairs, grainOf(pairs, threads, 1, SPMM_ROW_SPLIT / 8), 0, 0, Z, O, this.rowPtr, n, this.addr(this.W[0]), this.psW[0], O, 1);
+          pool.run(FN.spmm_rows, pairs, grainOf(pairs, threads, 1, SPMM_ROW_SPLIT / 8), 0, 0, Z, O, ROW_MAJOR, this.rowPtr, n, this.addr(this.W[0]), this.psW[0], O, 1);
         } else {
           const tiles = Math.ceil(O / SPMM_TILE_Q);
-          pool.run(FN.spmm, tiles, grainOf(tiles, threads, 1), 0, 0, Z, O, this.rowPtr, n, this.addr(this.W[0]), this.psW[0], O, 1);
+          pool.run(FN.spmm, tiles, spmmGrain(tiles, threads), 0, 0, Z, O, ROW_MAJOR, this.rowPtr, n, this.addr(this.W[0]), this.psW[0], O, 1);
         }
       } else if (this.narrow[l]) {
         pool.run(FN.dot_rows, n, grainOf(n, threads, 2, 32), 0, 0, Z, this.addr(this.A[l - 1]), this.addr(this.W[l]), I, O);
@@ -259,6 +282,13 @@ export class WasmPass implements TrainPass {
         // dW_l [O, I] = delta_l^T A_{l-1};  dA_{l-1} [n, I] = delta_l [n, O] W_l [O, I]
         this.gemm(dWT, I, ROW_MAJOR, delta, 1, O, input, I, ROW_MAJOR, O, I, n, 0);
         this.gemm(this.addr(this.dA[l - 1]), I, ROW_MAJOR, delta, O, 1, this.addr(this.W[l]), I, ROW_MAJOR, n, I, O, 0);
+      } else if (l === 0 && this.colPtr) {
+        // dW_0^T [I, O] = X^T delta_0 by the sparse product over the CSR of X^T's row pairs
+        // (pixel pairs): the samples where both pixels are 0 are skipped
+        const pairs = Math.ceil(I / 2);
+        pool.run(FN.csr_slots, pairs, grainOf(pairs, this.rt.threads, 1, 16), 0, 0, this.addr(this.X), n, 4 * I, 4, 8, I, O, this.colPtr, this.colEntries);
+        const tiles = Math.ceil(O / SPMM_TILE_Q);
+        pool.run(FN.spmm, tiles, spmmGrain(tiles, this.rt.threads), 0, 0, dWT, this.ldW[0], this.psW[0], this.colPtr, I, delta, ROW_MAJOR, O, 0);
       } else {
         // dW_l^T [I, O] = A_{l-1}^T delta_l (A_{-1} = X: the packed panels skip the samples where 4 pixels are all 0)
         this.gemm(dWT, this.ldW[l], this.psW[l], input, 1, I, delta, O, ROW_MAJOR, I, O, n, 0);

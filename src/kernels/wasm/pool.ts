@@ -15,8 +15,8 @@ import { GEMM_COL_BLOCK, ROW_MAJOR } from './gemm-wat.js';
 export type PoolFunction = (u0: number, u1: number, S: number, ...args: number[]) => void;
 
 /** The module's range functions, by index (the worker looks them up by name). */
-export const POOL_FUNCTIONS = ['gemm_rows', 'gemm_cols', 'spmm', 'spmm_rows', 'sigmoid', 'sigmoid_backward', 'sgd', 'col_sums', 'bias_rows', 'dot_rows', 'load_batch'] as const;
-export const FN = { gemm_rows: 0, gemm_cols: 1, spmm: 2, spmm_rows: 3, sigmoid: 4, sigmoid_backward: 5, sgd: 6, col_sums: 7, bias_rows: 8, dot_rows: 9, load_batch: 10 } as const;
+export const POOL_FUNCTIONS = ['gemm_rows', 'gemm_cols', 'spmm', 'spmm_rows', 'sigmoid', 'sigmoid_backward', 'sgd', 'col_sums', 'bias_rows', 'dot_rows', 'load_batch', 'csr_slots'] as const;
+export const FN = { gemm_rows: 0, gemm_cols: 1, spmm: 2, spmm_rows: 3, sigmoid: 4, sigmoid_backward: 5, sgd: 6, col_sums: 7, bias_rows: 8, dot_rows: 9, load_batch: 10, csr_slots: 11 } as const;
 
 // Control block (Int32Array over a SharedArrayBuffer).
 const GEN = 0; // job generation: bumped to start a job

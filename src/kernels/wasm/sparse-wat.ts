@@ -8,8 +8,11 @@
 // Rows go in pairs (2j, 2j + 1) sharing one entry list: an entry is
 // [X[2j, k], X[2j+1, k], byte offset of B's row k], 12 bytes, for every k
 // where either row is non-zero (29% of the k for MNIST pairs; 19% for single
-// rows, 39% for the dense kernel's groups of 4). R[j] = byte address of pair
-// j's first entry (R[ceil(P/2)] = end); csr_pairs builds it from X.
+// rows, 39% for the dense kernel's groups of 4). R[j] = two words, the byte
+// addresses of pair j's first entry and of the end of its entries;
+// csr_pairs builds it from X, compact; csr_slots from the rows or the columns
+// of X (X^T's rows, for the weight gradient X^T delta, whose rows are pixels),
+// each pair in a slot of its own, on every thread.
 //
 // Each C entry sums its non-zero terms in ascending k, plus terms 0 * b that
 // leave the sum unchanged: the result equals the dense sum bit for bit.
@@ -74,10 +77,11 @@ const ENTRY = 12;
 
 /** WAT: for the pair at row $p and column $qt: $two, the C rows $cq/$dq, the entries [$e, $eend), $bq. */
 const pairSetup = `(local.set $two (i32.lt_u (i32.add (local.get $p) (i32.const 1)) (local.get $p1)))
-        (local.set $cq (i32.add (local.get $C) (i32.add (i32.mul (local.get $p) (local.get $ldc)) (i32.shl (local.get $qt) (i32.const 2)))))
+        (local.set $cq (i32.add (local.get $C) (i32.add (i32.mul (local.get $p) (local.get $ldc))
+          (i32.add (i32.mul (i32.shr_u (local.get $qt) (i32.const 4)) (local.get $cps)) (i32.shl (i32.and (local.get $qt) (i32.const 15)) (i32.const 2))))))
         (local.set $dq (i32.add (local.get $cq) (local.get $ldc)))
-        (local.set $e (i32.load (i32.add (local.get $R) (i32.shl (local.get $p) (i32.const 1)))))
-        (local.set $eend (i32.load offset=4 (i32.add (local.get $R) (i32.shl (local.get $p) (i32.const 1)))))
+        (local.set $e (i32.load (i32.add (local.get $R) (i32.shl (local.get $p) (i32.const 2)))))
+        (local.set $eend (i32.load offset=4 (i32.add (local.get $R) (i32.shl (local.get $p) (i32.const 2)))))
         (local.set $bq (i32.add (local.get $B) (i32.add (i32.mul (i32.shr_u (local.get $qt) (i32.const 4)) (local.get $bps))
           (i32.shl (i32.and (local.get $qt) (i32.const 15)) (i32.const 2)))))`;
 
@@ -87,13 +91,13 @@ export function sparseWat(fma: boolean): string {
   ;; The pool's entries: spmm over the column tiles [u0, u1) of ${SPMM_TILE_Q} (all rows), spmm_rows
   ;; over the row pairs [u0, u1) (all columns: for batches whose CSR would not stay in cache).
   (func (export "spmm") (param $u0 i32) (param $u1 i32) (param $S i32)
-    (param $C i32) (param $ldc i32) (param $R i32) (param $P i32) (param $B i32) (param $bps i32) (param $Q i32) (param $acc i32)
-    (call $spmm_block (local.get $C) (local.get $ldc) (local.get $R) (i32.const 0) (local.get $P) (local.get $B) (local.get $bps)
+    (param $C i32) (param $ldc i32) (param $cps i32) (param $R i32) (param $P i32) (param $B i32) (param $bps i32) (param $Q i32) (param $acc i32)
+    (call $spmm_block (local.get $C) (local.get $ldc) (local.get $cps) (local.get $R) (i32.const 0) (local.get $P) (local.get $B) (local.get $bps)
       (i32.mul (local.get $u0) (i32.const ${SPMM_TILE_Q})) (i32.mul (local.get $u1) (i32.const ${SPMM_TILE_Q})) (local.get $Q) (local.get $acc))
   )
   (func (export "spmm_rows") (param $u0 i32) (param $u1 i32) (param $S i32)
-    (param $C i32) (param $ldc i32) (param $R i32) (param $P i32) (param $B i32) (param $bps i32) (param $Q i32) (param $acc i32)
-    (call $spmm_block (local.get $C) (local.get $ldc) (local.get $R)
+    (param $C i32) (param $ldc i32) (param $cps i32) (param $R i32) (param $P i32) (param $B i32) (param $bps i32) (param $Q i32) (param $acc i32)
+    (call $spmm_block (local.get $C) (local.get $ldc) (local.get $cps) (local.get $R)
       (i32.shl (local.get $u0) (i32.const 1)) (select (local.get $P) (i32.shl (local.get $u1) (i32.const 1)) (i32.gt_u (i32.shl (local.get $u1) (i32.const 1)) (local.get $P)))
       (local.get $B) (local.get $bps) (i32.const 0) (local.get $Q) (local.get $Q) (local.get $acc))
   )
@@ -101,14 +105,16 @@ export function sparseWat(fma: boolean): string {
   ;; C[p, q] (+)= sum over the entries e of p's row pair: v_e(p) * B[k_e, q], for the rows
   ;; p in [p0, p1) (p0 even) and the columns [qt, min(q1, Q)) (qt a multiple of ${SPMM_TILE_Q}).
   ;; B[k, q] at byte B + 4 ((q >> 4) bps + (q & 15)) + off_e (off_e = 4 k ldb: gemm-wat.ts's layouts,
-  ;; row-major or 16-column panels). Pointers in bytes, ldc and bps in floats.
+  ;; row-major or 16-column panels), C[p, q] likewise (ldc, cps). Pointers in bytes, ldc, cps and
+  ;; bps in floats.
   (func $spmm_block
-    (param $C i32) (param $ldc i32) (param $R i32) (param $p0 i32) (param $p1 i32) (param $B i32) (param $bps i32)
+    (param $C i32) (param $ldc i32) (param $cps i32) (param $R i32) (param $p0 i32) (param $p1 i32) (param $B i32) (param $bps i32)
     (param $qt i32) (param $q1 i32) (param $Q i32) (param $acc i32)
     (local $p i32) (local $e i32) (local $eend i32) (local $two i32)
     (local $cq i32) (local $dq i32) (local $bq i32) (local $bk i32) (local $s f32) (local $s2 f32) (local $b v128) (local $a v128) (local $a2 v128) ${accLocals}
     (local.set $ldc (i32.shl (local.get $ldc) (i32.const 2)))
     (local.set $bps (i32.shl (local.get $bps) (i32.const 2)))
+    (local.set $cps (i32.shl (local.get $cps) (i32.const 2)))
     (if (i32.gt_u (local.get $q1) (local.get $Q)) (then (local.set $q1 (local.get $Q))))
     ;; tiles of ${SPMM_TILE_Q} columns
     (block $tdone (loop $tloop
@@ -184,7 +190,7 @@ export function sparseWat(fma: boolean): string {
     (local.set $p (i32.const 0))
     (block $pdone (loop $ploop
       (br_if $pdone (i32.ge_u (local.get $p) (local.get $N)))
-      (i32.store (i32.add (local.get $R) (i32.shl (local.get $p) (i32.const 1))) (local.get $E))
+      (i32.store (i32.add (local.get $R) (i32.shl (local.get $p) (i32.const 2))) (local.get $E))
       (local.set $two (i32.lt_u (i32.add (local.get $p) (i32.const 1)) (local.get $N)))
       (local.set $x (i32.add (local.get $X) (i32.shl (i32.mul (local.get $p) (local.get $K)) (i32.const 2))))
       ;; the second row, or the first again when there is none (its values are then taken as 0)
@@ -210,9 +216,52 @@ export function sparseWat(fma: boolean): string {
         (local.set $x (i32.add (local.get $x) (i32.const 4)))
         (local.set $y (i32.add (local.get $y) (i32.const 4)))
         (br $kloop)))
+      (i32.store offset=4 (i32.add (local.get $R) (i32.shl (local.get $p) (i32.const 2))) (local.get $E))
       (local.set $p (i32.add (local.get $p) (i32.const 2)))
       (br $ploop)))
-    (i32.store (i32.add (local.get $R) (i32.shl (local.get $p) (i32.const 1))) (local.get $E))
+  )
+
+  ;; The same CSR with a slot of entries per pair, built in parallel (a pool entry over the pairs
+  ;; j in [u0, u1); S unused) and without a branch to mispredict: every entry is written, and the
+  ;; end advances only past the non-zero ones. Strides in bytes, so one function serves
+  ;;   the row pairs of X [N, K]:     count K, step 4, second 4K, pair 8K, total N
+  ;;   the column pairs (X^T's rows): count N, step 4K, second 4, pair 8, total K
+  ;; Pair j's first value is at X + j pair, its second one $second bytes further (none when 2j+1 = total);
+  ;; its entries (v, w, i * ldb * 4) for i < count go in its slot at E + 12 count j; R[j] holds the
+  ;; slot's start and end.
+  (func (export "csr_slots") (param $u0 i32) (param $u1 i32) (param $S i32)
+    (param $X i32) (param $count i32) (param $step i32) (param $second i32) (param $pair i32) (param $total i32)
+    (param $ldb i32) (param $R i32) (param $E i32)
+    (local $j i32) (local $i i32) (local $x i32) (local $y i32) (local $e i32) (local $off i32) (local $two i32) (local $v f32) (local $w f32)
+    (local.set $ldb (i32.shl (local.get $ldb) (i32.const 2)))
+    (local.set $j (local.get $u0))
+    (block $jdone (loop $jloop
+      (br_if $jdone (i32.ge_u (local.get $j) (local.get $u1)))
+      (local.set $two (i32.lt_u (i32.add (i32.shl (local.get $j) (i32.const 1)) (i32.const 1)) (local.get $total)))
+      (local.set $x (i32.add (local.get $X) (i32.mul (local.get $j) (local.get $pair))))
+      ;; the second value's address, or the first's again when there is none (read, then replaced by 0)
+      (local.set $y (select (i32.add (local.get $x) (local.get $second)) (local.get $x) (local.get $two)))
+      (local.set $e (i32.add (local.get $E) (i32.mul (local.get $j) (i32.mul (local.get $count) (i32.const ${ENTRY})))))
+      (i32.store (i32.add (local.get $R) (i32.shl (local.get $j) (i32.const 3))) (local.get $e))
+      (local.set $off (i32.const 0))
+      (local.set $i (local.get $count))
+      (block $idone (loop $iloop
+        (br_if $idone (i32.eqz (local.get $i)))
+        (local.set $v (f32.load (local.get $x)))
+        (local.set $w (select (f32.load (local.get $y)) (f32.const 0) (local.get $two)))
+        (f32.store (local.get $e) (local.get $v))
+        (f32.store offset=4 (local.get $e) (local.get $w))
+        (i32.store offset=8 (local.get $e) (local.get $off))
+        (local.set $e (i32.add (local.get $e) (i32.and (i32.const ${ENTRY}) (i32.sub (i32.const 0)
+          (i32.ne (i32.const 0) (i32.and (i32.or (i32.reinterpret_f32 (local.get $v)) (i32.reinterpret_f32 (local.get $w))) (i32.const 0x7fffffff)))))))
+        (local.set $x (i32.add (local.get $x) (local.get $step)))
+        (local.set $y (i32.add (local.get $y) (local.get $step)))
+        (local.set $off (i32.add (local.get $off) (local.get $ldb)))
+        (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+        (br $iloop)))
+      (i32.store offset=4 (i32.add (local.get $R) (i32.shl (local.get $j) (i32.const 3))) (local.get $e))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br $jloop)))
   )
 `;
 }
