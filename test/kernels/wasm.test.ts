@@ -238,3 +238,50 @@ describe('dot_rows: the narrow layers forward product', () => {
       for (const at of [a, w, c]) h.release(at);
     });
 });
+
+describe('csr_slots: the CSR of row pairs in a slot per pair, on every thread', () => {
+  // odd N and K (a pair with one row, a last column alone), an all-zero row, an all-non-zero row, -0
+  it.each([[7, 9], [6, 784], [1, 5], [11, 2]])('N=%i K=%i: rows and columns give the entries csr_pairs gives for X and X^T', (N, K) => {
+    const { runtime: rt } = wasmRuntime();
+    const h = rt!.heap;
+    const X = data(N * K, N * 31 + K, 0.7);
+    if (N > 1) X.fill(0, 0, K); // row 0 all zero
+    if (N > 2) X.fill(0.5, 2 * K, 3 * K); // row 2 all non-zero
+    X[K * (N - 1)] = -0;
+    X[N * K - 1] = 0.25;
+    const XT = new Float32Array(K * N);
+    for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) XT[k * N + n] = X[n * K + k];
+    const ldb = 37;
+    /** The entries of each pair as [v, w, offset] triples, read from R (start, end words per pair). */
+    const entries = (R: number, pairs: number): number[][][] => {
+      const r = h.i32(R, 2 * pairs);
+      return Array.from({ length: pairs }, (_, j) => {
+        const out: number[][] = [];
+        for (let e = r[2 * j]; e < r[2 * j + 1]; e += 12) {
+          out.push([h.f32(e, 2)[0], h.f32(e, 2)[1], h.i32(e + 8, 1)[0]]);
+        }
+        return out;
+      });
+    };
+    for (const [M, rows, cols] of [[X, N, K], [XT, K, N]] as const) {
+      const pairs = Math.ceil(rows / 2);
+      const x = h.alloc(4 * M.length), R = h.alloc(8 * pairs), E = h.alloc(24 * pairs * cols);
+      h.f32(x, M.length).set(M);
+      rt!.exports.csr_pairs(x, rows, cols, ldb, R, E);
+      const compact = entries(R, pairs);
+      for (const threads of [1, 2]) {
+        rt!.setThreads(threads);
+        const R2 = h.alloc(8 * pairs), E2 = h.alloc(12 * 2 * pairs * cols);
+        const src = h.alloc(4 * X.length);
+        h.f32(src, X.length).set(X);
+        if (M === X) rt!.pool().run(FN.csr_slots, pairs, 1, 0, 0, src, K, 4, 4 * K, 8 * K, N, ldb, R2, E2);
+        else rt!.pool().run(FN.csr_slots, pairs, 1, 0, 0, src, N, 4 * K, 4, 8, K, ldb, R2, E2);
+        expect(entries(R2, pairs)).toEqual(compact);
+        for (const at of [R2, E2, src]) h.release(at);
+      }
+      rt!.setThreads(1);
+      expect(compact.flat().length).toBeGreaterThan(0);
+      for (const at of [x, R, E]) h.release(at);
+    }
+  });
+});

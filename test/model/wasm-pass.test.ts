@@ -117,7 +117,7 @@ describe('WasmPass: the training pass in the WebAssembly memory', () => {
     wp.dispose();
   });
 
-  it('the sparse first-layer product equals the dense SIMD product bit for bit (skipping zeros is exact)', () => {
+  it('the sparse first-layer products (forward and weight gradient) equal the dense SIMD products bit for bit (skipping zeros is exact)', () => {
     for (const [n, H] of [[100, 800], [9, 40]]) {
       const model = new Mlp({ layers: [784, H, 10], hidden: 'sigmoid', output: 'sigmoid' });
       model.init('glorot_uniform', 7);
@@ -130,6 +130,13 @@ describe('WasmPass: the training pass in the WebAssembly memory', () => {
       const dense = new Float32Array(n * H);
       selectKernels('wasm').kernels.forward(dense, X, model.W[0], model.b[0], n, 784, H);
       expect(Buffer.from(wp.Z[0].buffer, wp.Z[0].byteOffset, 4 * n * H).equals(Buffer.from(dense.buffer))).toBe(true);
+      // the weight gradient X^T delta_0 over the CSR of X's column pairs, against the dense kernel
+      for (let i = 0; i < n * 10; i++) wp.dY[i] = Math.sin(i);
+      wp.backwardOutput();
+      wp.backwardLayers(wp.X);
+      const dW = new Float32Array(H * 784), db = new Float32Array(H);
+      selectKernels('wasm').kernels.backward(null, dW, db, wp.delta[0].slice(0, n * H), X, model.W[0], n, 784, H);
+      expect(Buffer.from(untranspose(wp, 0, wp.dW[0]).buffer).equals(Buffer.from(dW.buffer))).toBe(true);
       wp.dispose();
     }
   });
