@@ -145,7 +145,7 @@ export function gemmWat(fma: boolean): string {
     (param $B i32) (param $ldb i32) (param $bps i32) (param $P i32) (param $Q i32) (param $K i32) (param $acc i32) (param $S i32)
     (local $sk i32) (local $send i32) (local $boff i32) (local $bq i32) (local $v0 f32) (local $v1 f32) (local $v2 f32) (local $v3 f32) (local $p i32) (local $q i32) (local $k i32) (local $P4 i32) (local $Q8 i32)
     (local $ap i32) (local $ak i32) (local $bk i32) (local $cp i32) (local $cq i32) (local $s f32)
-    (local $a v128) (local $b0 v128) (local $b1 v128)
+    (local $a v128) (local $b0 v128) (local $b1 v128) (local $dense i32)
     ${accLocals}
     ${offLocals}
     ;; strides to bytes
@@ -183,6 +183,7 @@ export function gemmWat(fma: boolean): string {
         (local.set $k (i32.sub (local.get $k) (i32.const 1)))
         (br $pkloop)))
       (local.set $send (local.get $sk))
+      (local.set $dense (i32.eq (i32.sub (local.get $send) (local.get $S)) (i32.mul (local.get $K) (i32.const ${ENTRY}))))
       (local.set $q (i32.const 0))
       (block $qdone (loop $qloop
         (br_if $qdone (i32.ge_u (local.get $q) (local.get $Q8)))
@@ -190,14 +191,27 @@ export function gemmWat(fma: boolean): string {
         ${initTile}
         (local.set $sk (local.get $S))
         (local.set $bq ${col('(local.get $B)', '(local.get $q)', '(local.get $bps)')})
-        (block $kdone (loop $kloop
-          (br_if $kdone (i32.ge_u (local.get $sk) (local.get $send)))
-          (local.set $bk (i32.add (local.get $bq) (i32.load offset=${4 * TILE_P} (local.get $sk))))
-          (local.set $b0 (v128.load (local.get $bk)))
-          (local.set $b1 (v128.load offset=16 (local.get $bk)))
-          ${kStep}
-          (local.set $sk (i32.add (local.get $sk) (i32.const ${ENTRY})))
-          (br $kloop)))
+        (if (local.get $dense)
+          (then
+            ;; no k skipped: B's rows in order, without reading their offsets
+            (local.set $bk (local.get $bq))
+            (block $ddone (loop $dloop
+              (br_if $ddone (i32.ge_u (local.get $sk) (local.get $send)))
+              (local.set $b0 (v128.load (local.get $bk)))
+              (local.set $b1 (v128.load offset=16 (local.get $bk)))
+              ${kStep}
+              (local.set $bk (i32.add (local.get $bk) (local.get $ldb)))
+              (local.set $sk (i32.add (local.get $sk) (i32.const ${ENTRY})))
+              (br $dloop))))
+          (else
+            (block $kdone (loop $kloop
+              (br_if $kdone (i32.ge_u (local.get $sk) (local.get $send)))
+              (local.set $bk (i32.add (local.get $bq) (i32.load offset=${4 * TILE_P} (local.get $sk))))
+              (local.set $b0 (v128.load (local.get $bk)))
+              (local.set $b1 (v128.load offset=16 (local.get $bk)))
+              ${kStep}
+              (local.set $sk (i32.add (local.get $sk) (i32.const ${ENTRY})))
+              (br $kloop)))))
         ${storeTile}
         (local.set $q (i32.add (local.get $q) (i32.const 8)))
         (br $qloop)))
