@@ -23,9 +23,11 @@
 // and SGD keeps zeros zero).
 //
 // The first layer's input is MNIST pixels, 81% zero: its forward product runs
-// on compressed pairs of rows of X (sparse-wat.ts); its weight gradient on
-// gemm's packed panels, which skip the samples where 4 neighbouring pixels are
-// all zero.
+// on compressed pairs of rows of X (sparse-wat.ts), its weight gradient
+// X^T delta on compressed pairs of X's columns (pixel pairs). For large
+// (full) batches the row CSR is compact and built on one thread, and the
+// weight gradient runs on gemm's packed panels, which skip the samples where
+// 4 neighbouring pixels are all zero.
 //
 // The canonical copy (model.params, optimizer.velocity, PyTorch layout) is
 // brought up to date by store() at every point where someone reads it (end of
@@ -42,8 +44,12 @@ import type { Mlp, TrainPass } from './mlp.js';
 
 /** Row pairs above which the sparse forward product is split by rows instead of columns. */
 const SPMM_ROW_SPLIT = 512;
-/** Batches up to this size take the first layer's weight gradient through the sparse product too. */
-const SPARSE_DW_ROWS = 1024;
+/**
+ * Batches up to this size get a CSR slot per pair (csr_slots, built on every
+ * thread; 12 bytes per pixel per row) and the first layer's weight gradient
+ * through the sparse product; larger ones a compact CSR and gemm.
+ */
+const SLOT_ROWS = 1024;
 /** Floats of a gemm panel entry per k (gemm-wat.ts: 4 values + an offset). */
 const PANEL = 5;
 
@@ -89,8 +95,8 @@ export class WasmPass implements TrainPass {
   private readonly wRowMajor: number; // W_l [O, I] for dA_{l-1}, l >= 1 (largest layer)
   private readonly rowPtr: number; // CSR of X's row pairs (sparse-wat.ts)
   private readonly rowEntries: number;
-  private readonly rowSlots: boolean;
-  /** For dW_0 (batches up to SPARSE_DW_ROWS, else 0): the CSR of X^T's row pairs (pixel pairs). */
+  private readonly slots: boolean; // capacity <= SLOT_ROWS
+  /** For dW_0 (with slots, else 0): the CSR of X^T's row pairs (pixel pairs). */
   private readonly colPtr: number;
   private readonly colEntries: number;
   private readonly panels: number; // gemm's packed-panel scratch, panelBytes per thread
@@ -151,15 +157,14 @@ export class WasmPass implements TrainPass {
     this.dA = model.slots.map((s) => f32(capacity * s.O));
     this.delta = model.slots.map((s) => f32(capacity * s.O));
     this.wRowMajor = this.alloc(4 * Math.max(1, ...model.slots.map((s, l) => (l > 0 && !this.narrow[l] ? s.I * s.O : 0))));
-    // The CSR holds at most capacity * I_0 entries; for large (full) batches, bound it by the data.
-    // Batches up to SPARSE_DW_ROWS get a slot per row pair (csr_slots, on every thread).
-    this.rowSlots = capacity <= SPARSE_DW_ROWS;
-    const nnz = this.rowSlots ? 2 * Math.ceil(capacity / 2) * I0 : data && capacity * I0 > 1 << 22 ? maxNonZeros(data, capacity) : capacity * I0;
+    // The row CSR: a slot of I_0 entries per row pair, or, compact, at most capacity * I_0
+    // entries, bounded by the data for large (full) batches.
+    this.slots = capacity <= SLOT_ROWS;
+    const nnz = this.slots ? 2 * Math.ceil(capacity / 2) * I0 : data && capacity * I0 > 1 << 22 ? maxNonZeros(data, capacity) : capacity * I0;
     this.rowPtr = this.alloc(8 * Math.ceil(capacity / 2));
     this.rowEntries = this.alloc(12 * nnz); // an entry per k where either row of a pair is non-zero
-    const sparseDW = capacity <= SPARSE_DW_ROWS;
-    this.colPtr = sparseDW ? this.alloc(8 * Math.ceil(I0 / 2)) : 0;
-    this.colEntries = sparseDW ? this.alloc(12 * Math.ceil(I0 / 2) * capacity) : 0;
+    this.colPtr = this.slots ? this.alloc(8 * Math.ceil(I0 / 2)) : 0;
+    this.colEntries = this.slots ? this.alloc(12 * Math.ceil(I0 / 2) * capacity) : 0;
     const widest = Math.max(capacity, ...model.spec.layers);
     this.panelBytes = 4 * PANEL * widest;
     this.panelThreads = rt.threads;
@@ -239,7 +244,7 @@ export class WasmPass implements TrainPass {
       pool.run(FN.bias_rows, n, n, 0, 0, Z, this.addr(this.b[l]), O);
       if (l === 0) {
         const pairs = Math.ceil(n / 2);
-        if (this.rowSlots) {
+        if (this.slots) {
           pool.run(FN.csr_slots, pairs, grainOf(pairs, threads, 1, 8), 0, 0, this.addr(this.X), I, 4, 4 * I, 8 * I, n, this.ldW[0], this.rowPtr, this.rowEntries);
         } else {
           this.rt.exports.csr_pairs(this.addr(this.X), n, I, this.ldW[0], this.rowPtr, this.rowEntries);
@@ -282,7 +287,7 @@ export class WasmPass implements TrainPass {
         // dW_l [O, I] = delta_l^T A_{l-1};  dA_{l-1} [n, I] = delta_l [n, O] W_l [O, I]
         this.gemm(dWT, I, ROW_MAJOR, delta, 1, O, input, I, ROW_MAJOR, O, I, n, 0);
         this.gemm(this.addr(this.dA[l - 1]), I, ROW_MAJOR, delta, O, 1, this.addr(this.W[l]), I, ROW_MAJOR, n, I, O, 0);
-      } else if (l === 0 && this.colPtr) {
+      } else if (l === 0 && this.slots) {
         // dW_0^T [I, O] = X^T delta_0 by the sparse product over the CSR of X^T's row pairs
         // (pixel pairs): the samples where both pixels are 0 are skipped
         const pairs = Math.ceil(I / 2);

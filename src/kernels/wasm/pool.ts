@@ -38,15 +38,15 @@ const SPIN = 20000;
 
 /**
  * C (+)= A B (gemm-wat.ts's arguments, pointers in bytes; cps, bps = 16 for
- * row-major C, B) on every thread: split by rows, except a product with few
- * rows and a large row-major B, which go by blocks of columns (for B, so the
- * part a thread reads stays in its core's cache; B in 16-column panels
+ * row-major C, B) on every thread: split by rows, except products with few
+ * rows, and large row-major B, which go by blocks of columns (for B: the part
+ * a thread reads then stays in its core's cache; B in 16-column panels
  * streams well from any cache, and splitting by rows packs each row panel of
- * A once). A long inner dimension
- * (full-batch weight gradients: K = 60,000 samples) goes in blocks of K, each
- * a job that adds into C, so the rows of B it reads stay in cache; every C
- * entry still sums its terms in ascending k through one float32 accumulator
- * (stored and reloaded between blocks), so the bits are the same.
+ * A once). A long inner dimension (full-batch weight gradients: K = 60,000
+ * samples) goes in blocks of K, each a job that adds into C, so the rows of B
+ * it reads stay in cache; every C entry still sums its terms in ascending k
+ * through one float32 accumulator (stored and reloaded between blocks), so
+ * the bits are the same.
  */
 export function runGemm(
   pool: WorkerPool, panels: number, panelBytes: number, C: number, ldc: number, cps: number, A: number, ars: number, aks: number,
