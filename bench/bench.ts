@@ -7,9 +7,10 @@
 //    Then the products as training runs them, in the WebAssembly memory (no
 //    copies): sgemm 128x784x800 on dense random data with B = W^T row-major
 //    and in the training pass's 16-column panels, and the first layer's
-//    forward product on real MNIST rows, dense (gemm, whose panels skip
-//    all-zero groups of 4) and sparse (spmm over the row pairs' CSR); GFLOP/s
-//    there count the dense 2·N·I·O.
+//    forward product and weight gradient on real MNIST rows, dense (gemm,
+//    whose panels skip all-zero groups of 4) and sparse (spmm over the CSR of
+//    the row pairs, or of the pixel pairs); GFLOP/s there count the dense
+//    2·N·I·O.
 // 2. With --epoch, end to end as mlp-train runs it, per kernel:
 //    W1 = one epoch of 784-800-10 (sigmoid, mse, batch 128, 60,000 images),
 //    W2 = the same for 784-300-10, W3 = one full-batch step of 784-300-10
@@ -202,6 +203,43 @@ function benchInMemory(): KernelRow[] {
       if (!(worst <= 1e-5 * scale)) throw new Error(`${label} disagrees with naive: ${worst / scale}`);
       const ms = time(run);
       rows.push({ kernel: `wasm-${rt.variant} x${threads}`, case: `${label} 128x784x800 (in memory)`, rel_error: worst / scale, ms, gflops: flop / (ms / 1000) / 1e9 });
+    }
+  }
+
+  // The first layer's weight gradient as training runs it: dW^T [I, O] (16-column panels, like W^T)
+  // = X^T delta, with delta [N, O] dense random: gemm on packed panels of X^T (skipping the samples
+  // where 4 pixels are 0), and spmm over the CSR of X's column (pixel) pairs.
+  heap.f32(x, N * I).set(pixels);
+  const delta = random(N * O, rng);
+  const d = put(delta), dw = put(panelFloats(I, O)), pairs = Math.ceil(I / 2);
+  const R2 = put(2 * pairs), E2 = put(3 * pairs * N);
+  const refDW = new Float32Array(O * I);
+  KERNELS.naive.backward(null, refDW, new Float32Array(O), delta, pixels, W, N, I, O);
+  const DW = heap.f32(dw, panelFloats(I, O));
+  for (const kernel of ['gemm', 'spmm'] as const) {
+    for (let threads = 1; threads <= availableParallelism(); threads++) {
+      rt.setThreads(threads);
+      const pool = rt.pool();
+      const tiles = Math.ceil(O / SPMM_TILE_Q);
+      const run = kernel === 'spmm'
+        ? () => {
+            pool.run(FN.csr_slots, pairs, grainOf(pairs, threads, 1, 16), 0, 0, x, N, 4 * I, 4, 8, I, O, R2, E2);
+            pool.run(FN.spmm, tiles, 1, 0, 0, dw, PANEL_Q, PANEL_Q * I, R2, I, d, ROW_MAJOR, O, 0);
+          }
+        : () => runGemm(pool, panels, panelBytes, dw, PANEL_Q, PANEL_Q * I, x, 1, I, d, O, ROW_MAJOR, I, O, N, 0);
+      run();
+      let worst = 0, scale = 0;
+      for (let o = 0; o < O; o++) {
+        for (let i = 0; i < I; i++) {
+          const ref = refDW[o * I + i];
+          scale = Math.max(scale, Math.abs(ref));
+          worst = Math.max(worst, Math.abs(ref - DW[(o >> 4) * PANEL_Q * I + i * PANEL_Q + (o & 15)]));
+        }
+      }
+      if (!(worst <= 1e-5 * scale)) throw new Error(`weight gradient (${kernel}) disagrees with naive: ${worst / scale}`);
+      const ms = time(run);
+      const label = kernel === 'spmm' ? 'spmm over pixel pairs' : 'gemm';
+      rows.push({ kernel: `wasm-${rt.variant} x${threads}`, case: `MNIST rows, weight grad X^T delta 784x128x800, ${label} (in memory)`, rel_error: worst / scale, ms, gflops: flop / (ms / 1000) / 1e9 });
     }
   }
   rt.setThreads(1);
