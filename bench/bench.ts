@@ -23,7 +23,7 @@ import { defaultConfig, type Config } from '../src/config/schema.js';
 import { loadRunData } from '../src/data/load.js';
 import { availableParallelism } from 'node:os';
 import { KERNELS, selectKernels, setKernelThreads, type KernelName, type MatmulKernels } from '../src/kernels/matmul.js';
-import { FN, grainOf, runGemm } from '../src/kernels/wasm/pool.js';
+import { FN, grainOf, runGemm, tileGrain, type WorkerPool } from '../src/kernels/wasm/pool.js';
 import { wasmRuntime } from '../src/kernels/wasm/runtime.js';
 import { PANEL_Q, panelFloats, ROW_MAJOR } from '../src/kernels/wasm/gemm-wat.js';
 import { SPMM_TILE_Q } from '../src/kernels/wasm/sparse-wat.js';
@@ -172,6 +172,24 @@ function benchInMemory(): KernelRow[] {
   const C = heap.f32(c, N * O);
   const rows: KernelRow[] = [];
   const flop = 2 * N * I * O;
+  /** On 1, 2, .. threads: run once, check against `ref` (got(i) is the i-th value in ref's layout), time, add a row. */
+  const measure = (label: string, ref: Float32Array, got: (i: number) => number, run: (pool: WorkerPool, threads: number) => void): void => {
+    for (let threads = 1; threads <= availableParallelism(); threads++) {
+      rt.setThreads(threads);
+      const pool = rt.pool();
+      run(pool, threads);
+      let worst = 0, scale = 0;
+      for (let i = 0; i < ref.length; i++) {
+        scale = Math.max(scale, Math.abs(ref[i]));
+        worst = Math.max(worst, Math.abs(ref[i] - got(i)));
+      }
+      if (!(worst <= 1e-5 * scale)) throw new Error(`${label} disagrees with naive: ${worst / scale}`);
+      const ms = time(() => run(pool, threads));
+      rows.push({ kernel: `wasm-${rt.variant} x${threads}`, case: `${label} (in memory)`, rel_error: worst / scale, ms, gflops: flop / (ms / 1000) / 1e9 });
+    }
+  };
+  const tiles = Math.ceil(O / SPMM_TILE_Q);
+
   const cases = [
     ['sgemm dense random, B row-major', dense, 'gemm', false],
     ['sgemm dense random, B in 16-column panels', dense, 'gemm', true],
@@ -182,28 +200,14 @@ function benchInMemory(): KernelRow[] {
     heap.f32(x, N * I).set(X);
     const b = panelled ? bPanels : bRows;
     const [ldb, bps] = panelled ? [PANEL_Q, PANEL_Q * I] : [O, ROW_MAJOR];
-    for (let threads = 1; threads <= availableParallelism(); threads++) {
-      rt.setThreads(threads);
-      const pool = rt.pool();
-      const tiles = Math.ceil(O / SPMM_TILE_Q);
-      const run = kernel === 'spmm'
-        ? () => {
-            rt.exports.csr_pairs(x, N, I, ldb, R, E);
-            pool.run(FN.spmm, tiles, grainOf(tiles, threads, 1), 0, 0, c, O, ROW_MAJOR, R, N, b, bps, O, 0);
-          }
-        : () => runGemm(pool, panels, panelBytes, c, O, ROW_MAJOR, x, I, 1, b, ldb, bps, N, O, I, 0);
-      run();
-      const ref = new Float32Array(N * O);
-      KERNELS.naive.forward(ref, X, W, zeroBias, N, I, O);
-      let worst = 0, scale = 0;
-      for (let i = 0; i < N * O; i++) {
-        scale = Math.max(scale, Math.abs(ref[i]));
-        worst = Math.max(worst, Math.abs(ref[i] - C[i]));
-      }
-      if (!(worst <= 1e-5 * scale)) throw new Error(`${label} disagrees with naive: ${worst / scale}`);
-      const ms = time(run);
-      rows.push({ kernel: `wasm-${rt.variant} x${threads}`, case: `${label} 128x784x800 (in memory)`, rel_error: worst / scale, ms, gflops: flop / (ms / 1000) / 1e9 });
-    }
+    const ref = new Float32Array(N * O);
+    KERNELS.naive.forward(ref, X, W, zeroBias, N, I, O);
+    measure(`${label} 128x784x800`, ref, (i) => C[i], kernel === 'spmm'
+      ? (pool, threads) => {
+          rt.exports.csr_pairs(x, N, I, ldb, R, E);
+          pool.run(FN.spmm, tiles, tileGrain(tiles, threads), 0, 0, c, O, ROW_MAJOR, R, N, b, bps, O, 0);
+        }
+      : (pool) => runGemm(pool, panels, panelBytes, c, O, ROW_MAJOR, x, I, 1, b, ldb, bps, N, O, I, 0));
   }
 
   // The first layer's weight gradient as training runs it: dW^T [I, O] (16-column panels, like W^T)
@@ -216,32 +220,13 @@ function benchInMemory(): KernelRow[] {
   const refDW = new Float32Array(O * I);
   KERNELS.naive.backward(null, refDW, new Float32Array(O), delta, pixels, W, N, I, O);
   const DW = heap.f32(dw, panelFloats(I, O));
-  for (const kernel of ['gemm', 'spmm'] as const) {
-    for (let threads = 1; threads <= availableParallelism(); threads++) {
-      rt.setThreads(threads);
-      const pool = rt.pool();
-      const tiles = Math.ceil(O / SPMM_TILE_Q);
-      const run = kernel === 'spmm'
-        ? () => {
-            pool.run(FN.csr_slots, pairs, grainOf(pairs, threads, 1, 16), 0, 0, x, N, 4 * I, 4, 8, I, O, R2, E2);
-            pool.run(FN.spmm, tiles, 1, 0, 0, dw, PANEL_Q, PANEL_Q * I, R2, I, d, ROW_MAJOR, O, 0);
-          }
-        : () => runGemm(pool, panels, panelBytes, dw, PANEL_Q, PANEL_Q * I, x, 1, I, d, O, ROW_MAJOR, I, O, N, 0);
-      run();
-      let worst = 0, scale = 0;
-      for (let o = 0; o < O; o++) {
-        for (let i = 0; i < I; i++) {
-          const ref = refDW[o * I + i];
-          scale = Math.max(scale, Math.abs(ref));
-          worst = Math.max(worst, Math.abs(ref - DW[(o >> 4) * PANEL_Q * I + i * PANEL_Q + (o & 15)]));
-        }
-      }
-      if (!(worst <= 1e-5 * scale)) throw new Error(`weight gradient (${kernel}) disagrees with naive: ${worst / scale}`);
-      const ms = time(run);
-      const label = kernel === 'spmm' ? 'spmm over pixel pairs' : 'gemm';
-      rows.push({ kernel: `wasm-${rt.variant} x${threads}`, case: `MNIST rows, weight grad X^T delta 784x128x800, ${label} (in memory)`, rel_error: worst / scale, ms, gflops: flop / (ms / 1000) / 1e9 });
-    }
-  }
+  const dwAt = (j: number): number => DW[(Math.floor(j / I) >> 4) * PANEL_Q * I + (j % I) * PANEL_Q + (Math.floor(j / I) & 15)];
+  const label = 'MNIST rows, weight grad X^T delta 784x128x800';
+  measure(`${label}, gemm`, refDW, dwAt, (pool) => runGemm(pool, panels, panelBytes, dw, PANEL_Q, PANEL_Q * I, x, 1, I, d, O, ROW_MAJOR, I, O, N, 0));
+  measure(`${label}, spmm over pixel pairs`, refDW, dwAt, (pool, threads) => {
+    pool.run(FN.csr_slots, pairs, grainOf(pairs, threads, 1, 16), 0, 0, x, N, 4 * I, 4, 8, I, O, R2, E2);
+    pool.run(FN.spmm, tiles, tileGrain(tiles, threads), 0, 0, dw, PANEL_Q, PANEL_Q * I, R2, I, d, ROW_MAJOR, O, 0);
+  });
   rt.setThreads(1);
   for (const at of blocks) heap.release(at);
   return rows;

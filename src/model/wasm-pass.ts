@@ -37,7 +37,7 @@ import type { Dataset } from '../data/mnist.js';
 import type { ActivationKernels } from '../kernels/activations.js';
 import type { Vec } from '../kernels/matmul.js';
 import { panelFloats, PANEL_Q, ROW_MAJOR } from '../kernels/wasm/gemm-wat.js';
-import { FN, grainOf, runGemm } from '../kernels/wasm/pool.js';
+import { FN, grainOf, runGemm, tileGrain } from '../kernels/wasm/pool.js';
 import { f32bits, type Heap, type WasmRuntime } from '../kernels/wasm/runtime.js';
 import { SPMM_TILE_Q } from '../kernels/wasm/sparse-wat.js';
 import type { Mlp, TrainPass } from './mlp.js';
@@ -52,14 +52,6 @@ const SPMM_ROW_SPLIT = 512;
 const SLOT_ROWS = 1024;
 /** Floats of a gemm panel entry per k (gemm-wat.ts: 4 values + an offset). */
 const PANEL = 5;
-
-/**
- * Column tiles per chunk of a sparse product: small chunks (about 12 per
- * thread), as the tiles are few (50 for 800 units) and cost the same.
- */
-function spmmGrain(tiles: number, threads: number): number {
-  return Math.max(1, Math.floor(tiles / (12 * threads)));
-}
 
 /** A pass nobody disposed gives its memory back when it is collected. */
 const finalizer = new FinalizationRegistry<{ heap: Heap; blocks: number[] }>(({ heap, blocks }) => {
@@ -254,7 +246,7 @@ export class WasmPass implements TrainPass {
           pool.run(FN.spmm_rows, pairs, grainOf(pairs, threads, 1, SPMM_ROW_SPLIT / 8), 0, 0, Z, O, ROW_MAJOR, this.rowPtr, n, this.addr(this.W[0]), this.psW[0], O, 1);
         } else {
           const tiles = Math.ceil(O / SPMM_TILE_Q);
-          pool.run(FN.spmm, tiles, spmmGrain(tiles, threads), 0, 0, Z, O, ROW_MAJOR, this.rowPtr, n, this.addr(this.W[0]), this.psW[0], O, 1);
+          pool.run(FN.spmm, tiles, tileGrain(tiles, threads), 0, 0, Z, O, ROW_MAJOR, this.rowPtr, n, this.addr(this.W[0]), this.psW[0], O, 1);
         }
       } else if (this.narrow[l]) {
         pool.run(FN.dot_rows, n, grainOf(n, threads, 2, 32), 0, 0, Z, this.addr(this.A[l - 1]), this.addr(this.W[l]), I, O);
@@ -293,7 +285,7 @@ export class WasmPass implements TrainPass {
         const pairs = Math.ceil(I / 2);
         pool.run(FN.csr_slots, pairs, grainOf(pairs, this.rt.threads, 1, 16), 0, 0, this.addr(this.X), n, 4 * I, 4, 8, I, O, this.colPtr, this.colEntries);
         const tiles = Math.ceil(O / SPMM_TILE_Q);
-        pool.run(FN.spmm, tiles, spmmGrain(tiles, this.rt.threads), 0, 0, dWT, this.ldW[0], this.psW[0], this.colPtr, I, delta, ROW_MAJOR, O, 0);
+        pool.run(FN.spmm, tiles, tileGrain(tiles, this.rt.threads), 0, 0, dWT, this.ldW[0], this.psW[0], this.colPtr, I, delta, ROW_MAJOR, O, 0);
       } else {
         // dW_l^T [I, O] = A_{l-1}^T delta_l (A_{-1} = X: the packed panels skip the samples where 4 pixels are all 0)
         this.gemm(dWT, this.ldW[l], this.psW[l], input, 1, I, delta, O, ROW_MAJOR, I, O, n, 0);

@@ -238,3 +238,11 @@ export function grainOf(units: number, threads: number, multiple: number, min = 
   const g = Math.ceil(units / (threads * 4));
   return Math.max(min, Math.ceil(g / multiple) * multiple);
 }
+
+/**
+ * Column tiles per chunk of a sparse product (spmm): small chunks, about 12
+ * per thread, as the tiles are few (50 for 800 units) and cost the same.
+ */
+export function tileGrain(tiles: number, threads: number): number {
+  return Math.max(1, Math.floor(tiles / (12 * threads)));
+}
