@@ -4,10 +4,12 @@
 // within the classic bound for a float32 dot product of length K:
 //   |fl(Σ a_k b_k) - Σ a_k b_k| <= γ_K Σ |a_k b_k|,  γ_K = K u / (1 - K u), u = 2^-24,
 // plus the rounding of the stored result (u |result|).
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { matmulBackwardNaive, matmulForwardNaive, selectKernels } from '../../src/kernels/matmul.js';
 import { wasmKernels } from '../../src/kernels/wasm/gemm.js';
 import { panelFloats, ROW_MAJOR } from '../../src/kernels/wasm/gemm-wat.js';
+import { wasmFile } from '../../src/kernels/wasm/files.js';
 import { FN, runGemm } from '../../src/kernels/wasm/pool.js';
 import { wasmRuntime } from '../../src/kernels/wasm/runtime.js';
 
@@ -282,6 +284,53 @@ describe('csr_slots: the CSR of row pairs in a slot per pair, on every thread', 
       rt!.setThreads(1);
       expect(compact.flat().length).toBeGreaterThan(0);
       for (const at of [x, R, E]) h.release(at);
+    }
+  });
+});
+
+describe('the plain SIMD128 fallback module (mul + add, no relaxed SIMD)', () => {
+  it('computes the dense, panelled, narrow and sparse products and the sigmoid within the float64 bounds', () => {
+    const memory = new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
+    const module = new WebAssembly.Module(readFileSync(wasmFile('simd')));
+    const e = new WebAssembly.Instance(module, { env: { memory } }).exports as Record<string, (...a: number[]) => void>;
+    const f32 = new Float32Array(memory.buffer);
+    let top = 1 << 16; // a bump allocator over this module's own memory
+    const put = (a: Float32Array | number): number => {
+      const at = top;
+      top += 4 * (typeof a === 'number' ? a : a.length) + 64;
+      if (typeof a !== 'number') f32.set(a, at / 4);
+      return at;
+    };
+    const [P, K, Q] = [9, 37, 21]; // no dimension a multiple of a tile
+    const A = data(P * K, 3, 0.6), B = data(K * Q, 4, 0.1);
+    const ref = new Float64Array(P * Q), abs = new Float64Array(P * Q);
+    for (let p = 0; p < P; p++) for (let k = 0; k < K; k++) for (let q = 0; q < Q; q++) {
+      ref[p * Q + q] += A[p * K + k] * B[k * Q + q];
+      abs[p * Q + q] += Math.abs(A[p * K + k] * B[k * Q + q]);
+    }
+    const a = put(A), b = put(B), S = put(5 * K), c = put(P * Q);
+    const got = (): Float32Array => f32.slice(c / 4, c / 4 + P * Q);
+    // gemm, row-major
+    e.gemm(c, Q, ROW_MAJOR, a, K, 1, b, Q, ROW_MAJOR, P, Q, K, 0, S);
+    expectWithinBound('gemm', got(), ref, abs, K);
+    // spmm over the CSR of A's row pairs (slots), B row-major
+    const pairs = Math.ceil(P / 2), R = put(2 * pairs), E = put(3 * pairs * K);
+    e.csr_slots(0, pairs, 0, a, K, 4, 4 * K, 8 * K, P, Q, R, E);
+    e.spmm(0, Math.ceil(Q / 16), 0, c, Q, ROW_MAJOR, R, P, b, ROW_MAJOR, Q, 0);
+    expectWithinBound('spmm', got(), ref, abs, K);
+    // dot_rows: C += A W^T with W = B^T [Q, K]
+    const W = new Float32Array(Q * K);
+    for (let k = 0; k < K; k++) for (let q = 0; q < Q; q++) W[q * K + k] = B[k * Q + q];
+    const w = put(W);
+    f32.fill(0, c / 4, c / 4 + P * Q);
+    e.dot_rows(0, P, 0, c, a, w, K, Q);
+    expectWithinBound('dot_rows', got(), ref, abs, K + 1);
+    // sigmoid
+    const z = put(data(50, 6, 0).map((x) => 30 * x)), s = put(50);
+    e.sigmoid(0, 50, 0, s, z);
+    for (let i = 0; i < 50; i++) {
+      const r = 1 / (1 + Math.exp(-f32[z / 4 + i]));
+      expect(Math.abs(f32[s / 4 + i] - r) / r).toBeLessThan(4 * 2 ** -23);
     }
   });
 });
