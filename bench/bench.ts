@@ -25,7 +25,7 @@ import { availableParallelism } from 'node:os';
 import { KERNELS, selectKernels, setKernelThreads, type KernelName, type MatmulKernels } from '../src/kernels/matmul.js';
 import { FN, grainOf, runGemm, tileGrain, type WorkerPool } from '../src/kernels/wasm/pool.js';
 import { wasmRuntime } from '../src/kernels/wasm/runtime.js';
-import { PANEL_Q, panelFloats, ROW_MAJOR } from '../src/kernels/wasm/gemm-wat.js';
+import { PANEL_Q, panelFloats, panelIndex, ROW_MAJOR } from '../src/kernels/wasm/gemm-wat.js';
 import { SPMM_TILE_Q } from '../src/kernels/wasm/sparse-wat.js';
 import { Mlp } from '../src/model/mlp.js';
 import { Rng } from '../src/rng.js';
@@ -154,7 +154,7 @@ function benchInMemory(): KernelRow[] {
   const WT = new Float32Array(I * O);
   for (let o = 0; o < O; o++) for (let i = 0; i < I; i++) WT[i * O + o] = W[o * I + i];
   const WP = new Float32Array(panelFloats(I, O));
-  for (let o = 0; o < O; o++) for (let i = 0; i < I; i++) WP[(o >> 4) * PANEL_Q * I + i * PANEL_Q + (o & 15)] = W[o * I + i];
+  for (let o = 0; o < O; o++) for (let i = 0; i < I; i++) WP[panelIndex(i, o, PANEL_Q, PANEL_Q * I)] = W[o * I + i];
   const zeroBias = new Float32Array(O);
 
   const { heap } = rt;
@@ -220,7 +220,7 @@ function benchInMemory(): KernelRow[] {
   const refDW = new Float32Array(O * I);
   KERNELS.naive.backward(null, refDW, new Float32Array(O), delta, pixels, W, N, I, O);
   const DW = heap.f32(dw, panelFloats(I, O));
-  const dwAt = (j: number): number => DW[(Math.floor(j / I) >> 4) * PANEL_Q * I + (j % I) * PANEL_Q + (Math.floor(j / I) & 15)];
+  const dwAt = (j: number): number => DW[panelIndex(j % I, Math.floor(j / I), PANEL_Q, PANEL_Q * I)]; // refDW[o * I + i]
   const label = 'MNIST rows, weight grad X^T delta 784x128x800';
   measure(`${label}, gemm`, refDW, dwAt, (pool) => runGemm(pool, panels, panelBytes, dw, PANEL_Q, PANEL_Q * I, x, 1, I, d, O, ROW_MAJOR, I, O, N, 0));
   measure(`${label}, spmm over pixel pairs`, refDW, dwAt, (pool, threads) => {

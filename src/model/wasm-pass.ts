@@ -36,7 +36,7 @@ import { maxNonZeros, PIXEL } from '../data/batches.js';
 import type { Dataset } from '../data/mnist.js';
 import type { ActivationKernels } from '../kernels/activations.js';
 import type { Vec } from '../kernels/matmul.js';
-import { panelFloats, PANEL_Q, ROW_MAJOR } from '../kernels/wasm/gemm-wat.js';
+import { panelFloats, panelIndex, PANEL_Q, ROW_MAJOR } from '../kernels/wasm/gemm-wat.js';
 import { FN, grainOf, runGemm, tileGrain } from '../kernels/wasm/pool.js';
 import { f32bits, type Heap, type WasmRuntime } from '../kernels/wasm/runtime.js';
 import { SPMM_TILE_Q } from '../kernels/wasm/sparse-wat.js';
@@ -205,7 +205,7 @@ export class WasmPass implements TrainPass {
   /** Index of W_l[o, i] in W_l^T's working layout (in W[l], dW[l]). */
   wIndex(l: number, o: number, i: number): number {
     if (this.narrow[l]) return o * this.model.slots[l].I + i;
-    return (o >> 4) * this.psW[l] + i * this.ldW[l] + (o & 15);
+    return panelIndex(i, o, this.ldW[l], this.psW[l]);
   }
 
   /** The model's parameters and the optimizer's velocity <- the working ones. */

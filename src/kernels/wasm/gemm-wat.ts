@@ -54,13 +54,17 @@ export const ROW_MAJOR = PANEL_Q;
 export function panelFloats(rows: number, Q: number): number {
   return rows * PANEL_Q * Math.ceil(Q / PANEL_Q);
 }
+/** Index of M[r, q] with ld floats between rows and ps between 16-column panels (row-major: ld = Q, ps = ROW_MAJOR). */
+export function panelIndex(r: number, q: number, ld: number, ps: number): number {
+  return (q >> 4) * ps + r * ld + (q & 15);
+}
 /** Columns of a gemm_cols block: B [784, 128] floats = 400 KB, within a core's L2. */
 export const GEMM_COL_BLOCK = 128;
 /** Bytes of a packed panel entry: 4 A values and the byte offset of the B row. */
 const ENTRY = 4 * TILE_P + 4;
 
-/** WAT: the byte address of column q (a WAT i32 expression) in row 0 of M, for panel stride `ps` (bytes). */
-function col(M: string, q: string, ps: string): string {
+/** WAT: the byte address of column q (a WAT i32 expression) in row 0 of M, for panel stride `ps` (bytes); panelIndex in WAT. */
+export function col(M: string, q: string, ps: string): string {
   return `(i32.add ${M} (i32.add (i32.mul (i32.shr_u ${q} (i32.const 4)) ${ps}) (i32.shl (i32.and ${q} (i32.const 15)) (i32.const 2))))`;
 }
 

@@ -29,7 +29,7 @@
 // edge); each C entry gets the same operations whichever column range a
 // thread is given, provided ranges start at multiples of 16, so any split
 // over threads gives the same bits.
-import { madd } from './gemm-wat.js';
+import { col, madd } from './gemm-wat.js';
 
 export const SPMM_TILE_Q = 16;
 const VECS = SPMM_TILE_Q / 4;
@@ -77,13 +77,11 @@ const ENTRY = 12;
 
 /** WAT: for the pair at row $p and column $qt: $two, the C rows $cq/$dq, the entries [$e, $eend), $bq. */
 const pairSetup = `(local.set $two (i32.lt_u (i32.add (local.get $p) (i32.const 1)) (local.get $p1)))
-        (local.set $cq (i32.add (local.get $C) (i32.add (i32.mul (local.get $p) (local.get $ldc))
-          (i32.add (i32.mul (i32.shr_u (local.get $qt) (i32.const 4)) (local.get $cps)) (i32.shl (i32.and (local.get $qt) (i32.const 15)) (i32.const 2))))))
+        (local.set $cq (i32.add ${col('(local.get $C)', '(local.get $qt)', '(local.get $cps)')} (i32.mul (local.get $p) (local.get $ldc))))
         (local.set $dq (i32.add (local.get $cq) (local.get $ldc)))
         (local.set $e (i32.load (i32.add (local.get $R) (i32.shl (local.get $p) (i32.const 2)))))
         (local.set $eend (i32.load offset=4 (i32.add (local.get $R) (i32.shl (local.get $p) (i32.const 2)))))
-        (local.set $bq (i32.add (local.get $B) (i32.add (i32.mul (i32.shr_u (local.get $qt) (i32.const 4)) (local.get $bps))
-          (i32.shl (i32.and (local.get $qt) (i32.const 15)) (i32.const 2)))))`;
+        (local.set $bq ${col('(local.get $B)', '(local.get $qt)', '(local.get $bps)')})`;
 
 export function sparseWat(fma: boolean): string {
   const accLocals = Array.from({ length: VECS }, (_, j) => `(local $c${j} v128) (local $d${j} v128)`).join(' ');
