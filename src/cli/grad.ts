@@ -1,11 +1,14 @@
 // mlp-grad: one forward/backward pass on given samples, printing every
 // pre-activation z, activation a, delta = dE/dz and gradient by layer: the
 // seeds' derivations, executed. Computed in float64 from the stored weights.
+import type { ChalkInstance } from 'chalk';
 import { Command } from 'commander';
+import type { Config } from '../config/schema.js';
 import { readSamples } from '../data/samples.js';
 import { UserError } from '../errors.js';
 import type { Vec } from '../kernels/matmul.js';
-import { Pass } from '../model/mlp.js';
+import type { Mlp } from '../model/mlp.js';
+import { Pass } from '../model/pass.js';
 import type { OutputBatch } from '../objective/batch.js';
 import { Objective, objectiveSpec } from '../objective/objective.js';
 import { addCommonOptions, collect, configForWeights } from './common.js';
@@ -21,12 +24,34 @@ interface GradOptions {
   quiet?: boolean;
 }
 
+/** Everything mlp-grad prints; also the --json object's fields, in its key order. */
+interface GradResult {
+  loss: { data: number; discriminative: number; l2: number; total: number };
+  gradients: Record<string, number[] | number[][]>;
+  layers: Array<{ z: number[][]; a: number[][]; delta: number[][] }>;
+  dE_dY: number[][];
+}
+
 /** A flat row-major buffer as nested rows. */
 function matrix(v: Vec, rows: number, cols: number): number[][] {
   return Array.from({ length: rows }, (_, r) => Array.from(v.subarray(r * cols, (r + 1) * cols)));
 }
 
 export async function gradMain(argv: string[]): Promise<number> {
+  const opts = parseOptions(argv);
+  const { config, weights } = configForWeights(opts.weights, opts.config, opts.set);
+  const model = weights.build(config.model, Float64Array);
+  const result = gradPass(config, model, opts.input);
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return EXIT_OK;
+  }
+  const log = new Log({ quiet: opts.quiet });
+  log.info(gradText(config, model, result, log.c));
+  return EXIT_OK;
+}
+
+function parseOptions(argv: string[]): GradOptions {
   const program = addCommonOptions(
     new Command('mlp-grad')
       .description('One forward/backward pass on given samples: every z, a, delta and gradient, by layer.')
@@ -37,23 +62,23 @@ export async function gradMain(argv: string[]): Promise<number> {
       .option('--json', 'print one JSON object on stdout'),
   );
   program.parse(argv, { from: 'node' });
-  const opts = program.opts<GradOptions>();
+  return program.opts<GradOptions>();
+}
 
-  const { config, weights } = configForWeights(opts.weights, opts.config, opts.set);
-  const model = weights.build(config.model, Float64Array);
-  const I = model.inputs;
+/** The forward/backward pass on the samples of `input`, with every intermediate as nested rows. */
+function gradPass(config: Config, model: Mlp, input: string): GradResult {
   const O = model.outputs;
-  const s = readSamples(opts.input, I, O);
-  const objective = new Objective(objectiveSpec(config), model);
+  const s = readSamples(input, model.inputs, O);
+  const pass = new Pass(model, s.n, 'naive');
+  const objective = new Objective(objectiveSpec(config), model, pass.W);
   if (objective.needsLabels && s.labels === null) {
-    throw new UserError(`${opts.input}: the discriminative term (gamma ${config.regularization.discriminative}) needs "labels"`);
+    throw new UserError(`${input}: the discriminative term (gamma ${config.regularization.discriminative}) needs "labels"`);
   }
 
-  const pass = new Pass(model, s.n, 'naive');
-  pass.forward(s.X, s.n);
+  pass.forward(s.n, s.X);
   const b: OutputBatch = { n: s.n, O, Y: pass.Y, Z: pass.logits, D: s.D, labels: s.labels };
   const loss = objective.values(b);
-  objective.backward(pass, s.X, b);
+  objective.backward(pass, b);
 
   const layers = model.slots.map((slot, l) => ({
     z: matrix(pass.Z[l], s.n, slot.O),
@@ -67,14 +92,12 @@ export async function gradMain(argv: string[]): Promise<number> {
   });
   const dE_dY = matrix(pass.dY, s.n, O);
   const lossOut = { data: loss.data, discriminative: loss.discriminative, l2: loss.l2, total: loss.total };
+  return { loss: lossOut, gradients, layers, dE_dY };
+}
 
-  if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ loss: lossOut, gradients, layers, dE_dY })}\n`);
-    return EXIT_OK;
-  }
-
-  const log = new Log({ quiet: opts.quiet });
-  const { c } = log;
+/** The human-readable listing: the objective and loss, then per layer z, a, (dE/dy), delta, dE/dW, dE/db. */
+function gradText(config: Config, model: Mlp, { loss, gradients, layers, dE_dY }: GradResult, c: ChalkInstance): string {
+  const n = dE_dY.length;
   const fmt = (x: number): string => x.toPrecision(8);
   const show = (name: string, m: number[][] | number[]): string => {
     const rows: number[][] = m.length > 0 && Array.isArray(m[0]) ? (m as number[][]) : [m as number[]];
@@ -82,7 +105,7 @@ export async function gradMain(argv: string[]): Promise<number> {
   };
   const out: string[] = [
     `${c.bold('objective')} ${config.loss}, gamma ${config.regularization.discriminative}, lambda ${config.regularization.l2}; ` +
-      `E summed over ${s.n} sample${s.n === 1 ? '' : 's'}, gradients not divided by d (float64)`,
+      `E summed over ${n} sample${n === 1 ? '' : 's'}, gradients not divided by d (float64)`,
     `${c.bold('loss')}      data ${fmt(loss.data)}  discriminative ${fmt(loss.discriminative)}  l2 ${fmt(loss.l2)}  total ${fmt(loss.total)}`,
   ];
   model.slots.forEach((slot, l) => {
@@ -93,6 +116,5 @@ export async function gradMain(argv: string[]): Promise<number> {
     out.push(show('delta', layers[l].delta));
     out.push(show('dE/dW', gradients[`layers.${l}.weight`]), show('dE/db', gradients[`layers.${l}.bias`]));
   });
-  log.info(out.join('\n'));
-  return EXIT_OK;
+  return out.join('\n');
 }

@@ -1,23 +1,25 @@
-// mlp-train: config -> data -> model -> trainer -> run folder.
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// mlp-train: config -> data -> model -> trainer -> run folder, in named steps:
+// options, config (new or resumed), start (data, model, trainer, run folder),
+// train (hooks that write each epoch), final evaluation, summary and report.
 import { Command } from 'commander';
 import { stringify as toYaml } from 'yaml';
 import { configTable } from '../config/describe.js';
-import { configDiff, loadConfig, parseConfig } from '../config/load.js';
+import { configDiff, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { loadRunData } from '../data/load.js';
-import { Evaluator, type Evaluation } from '../eval/evaluate.js';
-import { ConfigError, UserError } from '../errors.js';
+import { loadRunData, type RunData } from '../data/load.js';
+import type { Dataset } from '../data/mnist.js';
+import { EVAL_CHUNK, Evaluator, type Evaluation } from '../eval/evaluate.js';
+import { UserError } from '../errors.js';
 import { selectKernels } from '../kernels/matmul.js';
 import { Mlp } from '../model/mlp.js';
-import { loadCheckpoint, restoreCheckpoint, type Checkpoint } from '../output/checkpoint.js';
 import { CHECKPOINT_FILE, RunDir } from '../output/run-dir.js';
 import { terminalChart } from '../report/terminal.js';
-import { Trainer, type EpochMetrics } from '../train/trainer.js';
+import type { EpochMetrics } from '../train/state.js';
+import { Trainer, type TrainResult } from '../train/trainer.js';
 import { addCommonOptions, collect } from './common.js';
 import { Log, pct } from './log.js';
 import { writeReportSafely } from './report.js';
+import { openCheckpoint, restoreCheckpoint, resumeConfig, type OpenCheckpoint } from './resume.js';
 import { EXIT_INTERRUPTED, EXIT_OK, Interrupt } from './run.js';
 
 interface TrainOptions {
@@ -33,10 +35,60 @@ interface TrainOptions {
   helpConfig?: boolean;
 }
 
-/** Keys a resumed run may change: how long it runs and where its files go; anything else would make it another run. */
-const RESUMABLE_CHANGES = /^(training\.epochs|output\..*)$/;
+/** What a started run is made of. */
+interface Run {
+  config: Config;
+  data: RunData & { train: Dataset; test: Dataset };
+  model: Mlp;
+  trainer: Trainer;
+  dir: RunDir;
+}
 
 export async function trainMain(argv: string[]): Promise<number> {
+  const opts = parseOptions(argv);
+  if (opts.helpConfig) {
+    process.stdout.write(`${configTable()}\n`);
+    return EXIT_OK;
+  }
+  if (opts.resume !== undefined && opts.out !== undefined) throw new UserError('--resume continues in its own folder: drop --out');
+  const checkpoint = opts.resume !== undefined ? openCheckpoint(opts.resume) : null;
+  const config = checkpoint ? resumeConfig(checkpoint, opts.config, opts.set) : loadConfig(opts.config, opts.set);
+  if (opts.out !== undefined) config.output.dir = opts.out;
+  if (opts.printConfig) {
+    process.stdout.write(opts.json ? `${JSON.stringify(config, null, 2)}\n` : toYaml(config));
+    return EXIT_OK;
+  }
+  const log = new Log({ quiet: opts.quiet });
+  const t0 = performance.now();
+  const run = startRun(config, opts, checkpoint, log);
+  const result = await train(run, log);
+  if (result.stopped === 'interrupted') {
+    logInterrupted(run, log);
+    return EXIT_INTERRUPTED;
+  }
+  if (result.stopped === 'early_stopping') {
+    log.info(`early stopping: no better validation accuracy for ${config.training.early_stopping.patience} epochs`);
+  }
+  const { final, bestEval, predicted } = finalEvaluation(run, result);
+  const summary = runSummary(run, result, final, bestEval, (performance.now() - t0) / 1000);
+  run.dir.writeJson('summary.json', summary);
+  // After the weights and summary are on disk: a report that fails costs only itself.
+  await writeReportSafely(log, run.dir.dir, {
+    title: `mlp-mnist run ${run.dir.dir}`,
+    training: { config, metrics: result.metrics, summary },
+    evaluation: { weights: 'model.safetensors (the last epoch)', model: run.model, ds: run.data.test, evaluation: final, predicted },
+  }, opts.debug === true);
+  const bestNote = bestEval ? `  (best val epoch ${result.best!.epoch}: test ${pct(bestEval.accuracy)})` : '';
+  log.info(
+    `${log.c.bold('test accuracy')} ${log.c.green(pct(final.accuracy))}  loss ${final.loss.toFixed(4)}${bestNote}  ` +
+      `in ${summary.total_seconds.toFixed(1)} s; run folder ${run.dir.dir}`,
+  );
+  if (log.tty && result.metrics.length > 1) log.info(terminalChart(result.metrics)); // not into pipes or log files, nor with --quiet
+  if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  return EXIT_OK;
+}
+
+function parseOptions(argv: string[]): TrainOptions {
   const program = addCommonOptions(
     new Command('mlp-train')
       .description('Train a multilayer perceptron on MNIST with backpropagation.')
@@ -50,94 +102,81 @@ export async function trainMain(argv: string[]): Promise<number> {
       .option('--json', 'print summary.json on stdout at the end'),
   );
   program.parse(argv, { from: 'node' });
-  const opts = program.opts<TrainOptions>();
-  if (opts.helpConfig) {
-    process.stdout.write(`${configTable()}\n`);
-    return EXIT_OK;
-  }
-  if (opts.resume !== undefined && opts.out !== undefined) throw new UserError('--resume continues in its own folder: drop --out');
+  return program.opts<TrainOptions>();
+}
 
-  const checkpoint = opts.resume !== undefined ? openCheckpoint(opts.resume) : null;
-  const config = checkpoint ? resumeConfig(checkpoint, opts) : loadConfig(opts.config, opts.set);
-  if (opts.out !== undefined) config.output.dir = opts.out;
-  if (opts.printConfig) {
-    process.stdout.write(opts.json ? `${JSON.stringify(config, null, 2)}\n` : toYaml(config));
-    return EXIT_OK;
-  }
+/** Data, model and trainer; a new run folder, or the resumed one with the checkpoint restored; the start-up summary. */
+function startRun(config: Config, opts: TrainOptions, checkpoint: OpenCheckpoint | null, log: Log): Run {
   const source = checkpoint?.file ?? opts.config ?? 'config';
-  const log = new Log({ quiet: opts.quiet });
-  const { c } = log;
-  const t0 = performance.now();
-
-  const data = loadRunData(config, source, { train: true, test: true });
-  const train = data.train!;
-  const test = data.test!;
+  const loaded = loadRunData(config, source, { train: true, test: true });
+  const data = { ...loaded, train: loaded.train!, test: loaded.test! };
   const model = new Mlp(config.model);
   model.init(config.model.init, config.model.seed, config.model.output_bias);
-  const trainer = new Trainer(config, model, train, data.validation);
-  let run: RunDir;
-  if (checkpoint) {
-    if (checkpoint.ck) restoreCheckpoint(checkpoint.file, checkpoint.ck, trainer);
-    const resumed = RunDir.resume(checkpoint.dir, checkpoint.ck?.state.metrics ?? []);
-    run = resumed.run;
-    run.writeConfig(config);
-    printStartup(log, config, opts.config, model, trainer, { train: train.n, validation: data.validation?.n ?? 0, test: test.n }, run.dir);
-    const st = trainer.state();
-    log.info(
-      checkpoint.ck
-        ? `resuming  after epoch ${st.epochsDone}${st.batchesDone > 0 ? `, batch ${st.batchesDone}/${trainer.batchesPerEpoch} of epoch ${st.epochsDone + 1}` : ''}`
-        : `resuming  from the start: the run stopped before its first checkpoint`,
-    );
-    for (const r of resumed.repaired) log.warn(`${run.dir}: ${r}`);
-  } else {
-    run = RunDir.create(config.output.dir ?? defaultRunDir(), opts.force === true);
-    config.output.dir = run.dir;
-    run.writeConfig(config);
-    printStartup(log, config, opts.config, model, trainer, { train: train.n, validation: data.validation?.n ?? 0, test: test.n }, run.dir);
+  const trainer = new Trainer(config, model, data.train, data.validation);
+  const sizes = { train: data.train.n, validation: data.validation?.n ?? 0, test: data.test.n };
+  if (!checkpoint) {
+    const dir = RunDir.create(config.output.dir ?? defaultRunDir(), opts.force === true);
+    config.output.dir = dir.dir;
+    dir.writeConfig(config);
+    printStartup(log, config, opts.config, model, trainer, sizes, dir.dir);
+    return { config, data, model, trainer, dir };
   }
+  if (checkpoint.ck) restoreCheckpoint(checkpoint.file, checkpoint.ck, trainer);
+  const resumed = RunDir.resume(checkpoint.dir, checkpoint.ck?.state.metrics ?? []);
+  const dir = resumed.run;
+  dir.writeConfig(config);
+  printStartup(log, config, opts.config, model, trainer, sizes, dir.dir);
+  const st = trainer.state();
+  log.info(
+    checkpoint.ck
+      ? `resuming  after epoch ${st.epochsDone}${st.batchesDone > 0 ? `, batch ${st.batchesDone}/${trainer.batchesPerEpoch} of epoch ${st.epochsDone + 1}` : ''}`
+      : `resuming  from the start: the run stopped before its first checkpoint`,
+  );
+  for (const r of resumed.repaired) log.warn(`${dir.dir}: ${r}`);
+  return { config, data, model, trainer, dir };
+}
 
+/** Train with hooks that log progress, write each epoch's metrics and weights, and checkpoint; Ctrl-C stops at the next batch. */
+async function train({ config, model, trainer, dir }: Run, log: Log): Promise<TrainResult> {
   const interrupt = new Interrupt();
   const epochs = config.training.epochs;
   const width = String(epochs).length;
-  let result;
   try {
-    result = await trainer.run({
+    return await trainer.run({
       onEpochStart: (epoch, batches) => log.startProgress(`epoch ${String(epoch).padStart(width)}/${epochs}`, batches),
       onBatch: (_epoch, batch, _batches, loss) => log.progress(batch, loss),
       onBest: (_epoch, params) => {
-        if (config.output.save_best) run.writeWeights('best.safetensors', model, config, params);
+        if (config.output.save_best) dir.writeWeights('best.safetensors', model, config, params);
       },
       onEpochEnd: (m) => {
         log.stopProgress();
-        run.addEpoch(m);
-        run.writeWeights('model.safetensors', model, config);
+        dir.addEpoch(m);
+        dir.writeWeights('model.safetensors', model, config);
         log.info(epochLine(m, epochs, width, log));
       },
-      onCheckpoint: () => run.writeCheckpoint(trainer, config),
+      onCheckpoint: (snapshot) => dir.writeCheckpoint({ ...snapshot, config }),
       shouldStop: () => interrupt.requested !== null,
     });
   } finally {
     log.stopProgress();
     interrupt.dispose();
   }
+}
 
-  if (result.stopped === 'interrupted') {
-    const st = trainer.state();
-    log.warn(
-      `interrupted at epoch ${st.epochsDone + 1}, batch ${st.batchesDone}/${trainer.batchesPerEpoch}; ` +
-        `checkpoint saved in ${run.path(CHECKPOINT_FILE)}` +
-        (st.epochsDone > 0 ? `, ${run.path('model.safetensors')} holds the weights after epoch ${st.epochsDone}` : ''),
-    );
-    log.warn(`resume with: mlp-train --resume ${run.dir}`);
-    return EXIT_INTERRUPTED;
-  }
-  if (result.stopped === 'early_stopping') {
-    log.info(`early stopping: no better validation accuracy for ${config.training.early_stopping.patience} epochs`);
-  }
+function logInterrupted({ trainer, dir }: Run, log: Log): void {
+  const st = trainer.state();
+  log.warn(
+    `interrupted at epoch ${st.epochsDone + 1}, batch ${st.batchesDone}/${trainer.batchesPerEpoch}; ` +
+      `checkpoint saved in ${dir.path(CHECKPOINT_FILE)}` +
+      (st.epochsDone > 0 ? `, ${dir.path('model.safetensors')} holds the weights after epoch ${st.epochsDone}` : ''),
+  );
+  log.warn(`resume with: mlp-train --resume ${dir.dir}`);
+}
 
-  // Final figures on the test set: the last weights, and the best-validation weights when there are some.
-  const tester = new Evaluator(model, test, config.loss, 1000, config.training.kernel);
-  const predicted = new Uint8Array(test.n);
+/** The test set scored with the last weights, and with the best-validation weights when there are some. */
+function finalEvaluation({ config, data, model }: Run, result: TrainResult): { final: Evaluation; bestEval: Evaluation | null; predicted: Uint8Array } {
+  const tester = new Evaluator(model, data.test, config.loss, EVAL_CHUNK, config.training.kernel);
+  const predicted = new Uint8Array(data.test.n);
   const final = tester.run(predicted);
   let bestEval: Evaluation | null = null;
   if (result.best) {
@@ -146,41 +185,29 @@ export async function trainMain(argv: string[]): Promise<number> {
     bestEval = tester.run();
     model.params.set(last);
   }
+  return { final, bestEval, predicted };
+}
+
+function runSummary({ config, data, model }: Run, result: TrainResult, final: Evaluation, bestEval: Evaluation | null, totalSeconds: number) {
   const trainSeconds = result.metrics.reduce((s, m) => s + m.seconds, 0);
-  const summary = {
+  return {
     test_accuracy: final.accuracy,
     test_loss: final.loss,
     test_samples: final.n,
-    best: result.best
-      ? { epoch: result.best.epoch, val_accuracy: result.best.val_accuracy, test_accuracy: bestEval!.accuracy, test_loss: bestEval!.loss }
+    best: result.best && bestEval
+      ? { epoch: result.best.epoch, val_accuracy: result.best.val_accuracy, test_accuracy: bestEval.accuracy, test_loss: bestEval.loss }
       : null,
     epochs: result.metrics.length,
     stopped: result.stopped,
     final_train_loss: result.metrics.at(-1)?.loss ?? null,
     final_train_accuracy: result.metrics.at(-1)?.train_accuracy ?? null,
     train_seconds: trainSeconds,
-    total_seconds: (performance.now() - t0) / 1000,
-    gflops: (model.trainFlopsPerSample() * train.n * result.metrics.length) / trainSeconds / 1e9,
+    total_seconds: totalSeconds,
+    gflops: (model.trainFlopsPerSample() * data.train.n * result.metrics.length) / trainSeconds / 1e9,
     layers: config.model.layers,
     parameters: model.params.length,
-    samples: { train: train.n, validation: data.validation?.n ?? 0, test: test.n },
+    samples: { train: data.train.n, validation: data.validation?.n ?? 0, test: data.test.n },
   };
-  run.writeJson('summary.json', summary);
-  // After the weights and summary are on disk: a report that fails costs only itself.
-  await writeReportSafely(log, run.dir, {
-    title: `mlp-mnist run ${run.dir}`,
-    training: { config, metrics: result.metrics, summary },
-    evaluation: { weights: 'model.safetensors (the last epoch)', model, ds: test, evaluation: final, predicted },
-  }, opts.debug === true);
-
-  const bestNote = bestEval ? `  (best val epoch ${result.best!.epoch}: test ${pct(bestEval.accuracy)})` : '';
-  log.info(
-    `${c.bold('test accuracy')} ${c.green(pct(final.accuracy))}  loss ${final.loss.toFixed(4)}${bestNote}  ` +
-      `in ${summary.total_seconds.toFixed(1)} s; run folder ${run.dir}`,
-  );
-  if (log.tty && result.metrics.length > 1) log.info(terminalChart(result.metrics)); // not into pipes or log files, nor with --quiet
-  if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-  return EXIT_OK;
 }
 
 function defaultRunDir(): string {
@@ -232,51 +259,4 @@ function printStartup(
       `run folder ${dir}`,
     ].join('\n'),
   );
-}
-
-interface OpenCheckpoint {
-  dir: string;
-  file: string; // the checkpoint, or config.json for a run stopped before its first checkpoint
-  storedConfig: unknown;
-  ck: Checkpoint | null;
-}
-
-/**
- * What a run folder holds to resume from: its checkpoint or, if it was killed
- * before the first one was written, its config.json (the run starts over).
- */
-function openCheckpoint(dir: string): OpenCheckpoint {
-  const file = join(dir, CHECKPOINT_FILE);
-  if (existsSync(file)) {
-    const ck = loadCheckpoint(file);
-    return { dir, file, storedConfig: ck.config, ck };
-  }
-  const configFile = join(dir, 'config.json');
-  if (!existsSync(configFile)) throw new UserError(`${dir}: no ${CHECKPOINT_FILE} or config.json to resume from`);
-  let storedConfig: unknown;
-  try {
-    storedConfig = JSON.parse(readFileSync(configFile, 'utf8'));
-  } catch (err) {
-    throw new ConfigError(configFile, '', `cannot read the run's config: ${(err as Error).message}`);
-  }
-  return { dir, file: configFile, storedConfig, ck: null };
-}
-
-/**
- * The config of a resumed run: the checkpoint's, with --config/--set applied
- * on top; refused if anything but training.epochs or output.* changed.
- */
-function resumeConfig({ dir, file, storedConfig, ck }: OpenCheckpoint, opts: TrainOptions): Config {
-  const stored = parseConfig(storedConfig, `${file} (stored config)`);
-  const config = opts.config !== undefined ? loadConfig(opts.config, opts.set) : loadConfig(undefined, opts.set, stored);
-  config.output.dir = dir;
-  const changed = configDiff(config, stored).filter((d) => !RESUMABLE_CHANGES.test(d.key));
-  if (changed.length > 0) {
-    const list = changed.map((d) => `${d.key} ${JSON.stringify(d.default)} -> ${JSON.stringify(d.value)}`).join(', ');
-    throw new ConfigError(opts.config ?? '--set', '', `cannot resume ${dir} with a changed config: ${list} (only training.epochs and output.* may change)`);
-  }
-  if (ck && ck.state.epochsDone > config.training.epochs) {
-    throw new ConfigError(opts.config ?? '--set', 'training.epochs', `${config.training.epochs} is fewer than the ${ck.state.epochsDone} epochs ${dir} has done`);
-  }
-  return config;
 }

@@ -134,8 +134,13 @@ export const ConfigSchema = z
 
 export type Config = z.output<typeof ConfigSchema>;
 export type ModelConfig = Config['model'];
-export type Activation = ModelConfig['hidden'] | ModelConfig['output'];
+export type HiddenActivation = ModelConfig['hidden'];
+export type OutputActivation = ModelConfig['output'];
+export type InitScheme = ModelConfig['init'];
+export type OutputBiasInit = ModelConfig['output_bias'];
 export type LossName = Config['loss'];
+export type LrSchedule = Config['training']['lr_schedule'];
+export type KernelName = Config['training']['kernel'];
 
 /** The config with every default filled in: what an empty file means. */
 export function defaultConfig(): Config {

@@ -1,8 +1,10 @@
 // Batches: pixels stay bytes in the Dataset and are scaled to [0,1] here, one
 // batch at a time, into buffers allocated once. The order of an epoch is a
 // seeded Fisher-Yates shuffle of the sample indices.
+import type { Vec } from '../kernels/matmul.js';
 import type { Rng } from '../rng.js';
 import type { Dataset } from './mnist.js';
+import { moduleBatchWriter, type BatchWriter } from './module-batches.js';
 
 /** byte -> byte/255 as float32, so scaling a pixel is one table load. */
 export const PIXEL = new Float32Array(256).map((_, v) => v / 255);
@@ -10,21 +12,21 @@ export const PIXEL = new Float32Array(256).map((_, v) => v / 255);
 export class Batcher {
   readonly ds: Dataset;
   readonly size: number; // rows of a full batch
-  readonly X: Float32Array; // [size, features]
+  readonly X: Vec; // [size, features]
   readonly labels: Uint8Array; // [size]
   private readonly order: Uint32Array; // sample index of each position in the epoch
-  /** Fills X with the samples order[start, start + rows) instead of the loop in load() (see WasmPass.loadBatch). */
-  private readonly fill: ((order: Uint32Array, start: number, rows: number) => void) | null;
+  /** Writes X through the WebAssembly module when X lives in its memory (module-batches.ts), else null: load()'s own loop. */
+  private readonly write: BatchWriter | null;
 
-  /** `X`: where to write the batches (for example a buffer in the WebAssembly memory); one of its own if absent. */
-  constructor(ds: Dataset, size: number, X?: Float32Array, fill?: (order: Uint32Array, start: number, rows: number) => void) {
+  /** `X`: where to write the batches (a pass's input buffer, say); one of its own if absent. */
+  constructor(ds: Dataset, size: number, X?: Vec) {
     this.ds = ds;
     this.size = Batcher.rows(ds, size);
     if (X && X.length < this.size * ds.features) throw new RangeError(`batch buffer of ${X.length} floats < ${this.size} x ${ds.features}`);
     this.X = X ?? new Float32Array(this.size * ds.features);
     this.labels = new Uint8Array(this.size);
     this.order = new Uint32Array(ds.n);
-    this.fill = fill ?? null;
+    this.write = moduleBatchWriter(ds, this.X, PIXEL);
     this.resetOrder();
   }
 
@@ -55,9 +57,9 @@ export class Batcher {
     const F = ds.features;
     const start = k * this.size;
     const rows = Math.min(this.size, ds.n - start);
-    if (this.fill) {
+    if (this.write) {
       for (let r = 0; r < rows; r++) labels[r] = ds.labels[order[start + r]];
-      this.fill(order, start, rows);
+      this.write(order, start, rows);
       return rows;
     }
     for (let r = 0; r < rows; r++) {

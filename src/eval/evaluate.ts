@@ -1,13 +1,16 @@
 // Scoring a model on a dataset: accuracy, mean data loss, confusion matrix and
 // per-class precision/recall. Shared by the trainer (validation, final test)
 // and mlp-eval.
+import type { KernelName, LossName } from '../config/schema.js';
 import { Batcher } from '../data/batches.js';
-import type { KernelName } from '../kernels/matmul.js';
 import type { Dataset } from '../data/mnist.js';
+import type { Mlp } from '../model/mlp.js';
+import { Pass } from '../model/pass.js';
 import { oneHot, type OutputBatch } from '../objective/batch.js';
 import { crossEntropy, mse } from '../objective/losses.js';
-import type { LossName } from '../objective/objective.js';
-import { Pass, type Mlp } from '../model/mlp.js';
+
+/** Rows scored at a time: the evaluation pass's buffers hold this many. */
+export const EVAL_CHUNK = 1000;
 
 export interface ClassFigures {
   digit: number;
@@ -48,11 +51,11 @@ export class Evaluator {
   private readonly pass: Pass;
   private readonly D: Float32Array;
 
-  constructor(model: Mlp, ds: Dataset, loss: LossName, chunk = 1000, kernel: KernelName = 'blocked') {
+  constructor(model: Mlp, ds: Dataset, loss: LossName, chunk: number, kernel: KernelName) {
     this.model = model;
     this.loss = loss;
-    this.batcher = new Batcher(ds, chunk);
-    this.pass = new Pass(model, this.batcher.size, kernel, false);
+    this.pass = new Pass(model, Batcher.rows(ds, chunk), kernel, false);
+    this.batcher = new Batcher(ds, chunk, this.pass.X);
     this.D = new Float32Array(this.batcher.size * model.outputs);
   }
 
@@ -65,7 +68,7 @@ export class Evaluator {
     let correct = 0;
     for (let k = 0; k < batcher.count; k++) {
       const n = batcher.load(k);
-      const Y = pass.forward(batcher.X, n);
+      const Y = pass.forward(n);
       oneHot(D, batcher.labels, n, O);
       const b: OutputBatch = { n, O, Y, Z: pass.logits, D, labels: batcher.labels };
       lossSum += this.loss === 'mse' ? mse.value(b) : crossEntropy.value(b);
@@ -98,6 +101,6 @@ export function classFigures(confusion: number[][]): ClassFigures[] {
   });
 }
 
-export function evaluate(model: Mlp, ds: Dataset, loss: LossName, kernel: KernelName = 'blocked', predicted?: Uint8Array): Evaluation {
-  return new Evaluator(model, ds, loss, 1000, kernel).run(predicted);
+export function evaluate(model: Mlp, ds: Dataset, loss: LossName, kernel: KernelName, predicted?: Uint8Array): Evaluation {
+  return new Evaluator(model, ds, loss, EVAL_CHUNK, kernel).run(predicted);
 }

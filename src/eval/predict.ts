@@ -1,6 +1,7 @@
 // Class probabilities of single samples (mlp-predict).
-import type { KernelName } from '../kernels/matmul.js';
-import { Pass, type Mlp } from '../model/mlp.js';
+import type { KernelName } from '../config/schema.js';
+import type { Mlp } from '../model/mlp.js';
+import { Pass } from '../model/pass.js';
 
 export interface Prediction {
   predicted: number; // the most probable class (argmax of the outputs, as mlp-eval scores)
@@ -13,9 +14,9 @@ export interface Prediction {
  * and cross-entropy are both minimized by y_j = P(j | x)), so they are
  * normalized to sum to 1; the order, and so the predicted class, is unchanged.
  */
-export function predict(model: Mlp, X: Float32Array, n: number, kernel: KernelName = 'blocked'): Prediction[] {
+export function predict(model: Mlp, X: Float32Array, n: number, kernel: KernelName): Prediction[] {
   const O = model.outputs;
-  const Y = new Pass(model, n, kernel, false).forward(X, n);
+  const Y = new Pass(model, n, kernel, false).forward(n, X);
   const out: Prediction[] = [];
   for (let i = 0; i < n; i++) {
     const y = Array.from(Y.subarray(i * O, (i + 1) * O));

@@ -22,6 +22,7 @@
 // blocked and naive agree bit for bit, and a test says so.
 
 import { availableParallelism } from 'node:os';
+import { biasGradient } from './bias.js';
 import { wasmKernels } from './wasm/gemm.js';
 
 export type Vec = Float32Array | Float64Array;
@@ -125,11 +126,7 @@ export function matmulBackwardBlocked(
 ): void {
   if (dX) inputGradBlocked(dX, dZ, W, N, I, O);
   weightGradBlocked(dW, dZ, X, N, I, O);
-  for (let o = 0; o < O; o++) {
-    let s = 0;
-    for (let n = 0; n < N; n++) s += dZ[n * O + o];
-    db[o] = s;
-  }
+  biasGradient(db, dZ, N, O);
 }
 
 // dX[n,i] = Σ_o dZ[n,o] W[o,i]

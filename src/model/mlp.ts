@@ -10,16 +10,17 @@
 //   dW_l   = delta_l^T A_{l-1}    db_l = Σ_n delta_l    dA_{l-1} = delta_l W_l
 //
 // Memory layout: params = [W_0 | b_0 | W_1 | b_1 | ...], W_l row-major [O_l, I_l]
-// (PyTorch's nn.Linear layout). `grads` and the optimizer's velocity share that
-// layout, so an update or a checkpoint is one loop or one write.
+// (PyTorch's nn.Linear layout). Gradients and the optimizer's state tensors
+// share that layout, so an update or a checkpoint is one loop or one write.
+// The passes that compute with these parameters are in pass.ts (the
+// reference) and wasm-pass.ts (the fast one).
+import type { HiddenActivation, OutputActivation, OutputBiasInit } from '../config/schema.js';
 import { ACTIVATIONS, type ActivationKernels } from '../kernels/activations.js';
-import { selectKernels, type KernelName, type MatmulKernels, type Vec } from '../kernels/matmul.js';
+import type { Vec } from '../kernels/matmul.js';
 import { Rng, STREAM_INIT } from '../rng.js';
 import { initWeights, outputBiasPrior, type InitScheme } from './init.js';
 
-export type HiddenActivation = 'sigmoid' | 'tanh' | 'relu';
-export type OutputActivation = 'sigmoid' | 'softmax';
-export type OutputBiasInit = 'prior' | 'zero';
+export type { HiddenActivation, OutputActivation, OutputBiasInit, Vec };
 export type FloatArrayConstructor = Float32ArrayConstructor | Float64ArrayConstructor;
 
 export interface MlpSpec {
@@ -29,7 +30,7 @@ export interface MlpSpec {
 }
 
 /** Offsets of W_l and b_l in the flat parameter buffer. */
-interface LayerSlot {
+export interface LayerSlot {
   I: number;
   O: number;
   wOffset: number;
@@ -49,7 +50,7 @@ function layout(layers: readonly number[]): { slots: LayerSlot[]; size: number }
 }
 
 /** Views W_l, b_l into a buffer with the parameter layout. */
-function views(buf: Vec, slots: LayerSlot[]): { W: Vec[]; b: Vec[] } {
+export function views(buf: Vec, slots: LayerSlot[]): { W: Vec[]; b: Vec[] } {
   return {
     W: slots.map((s) => buf.subarray(s.wOffset, s.wOffset + s.I * s.O)),
     b: slots.map((s) => buf.subarray(s.bOffset, s.bOffset + s.O)),
@@ -91,13 +92,12 @@ export class Mlp {
     return ACTIVATIONS[l === this.L - 1 ? this.spec.output : this.spec.hidden];
   }
 
-  /** Seeded initialisation of every W_l (layer by layer, row-major); biases 0. */
   /**
    * Weights from `scheme` seeded by `seed`; biases 0, except a sigmoid output
    * layer's with outputBias 'prior' (see outputBiasPrior). Softmax outputs
    * are already uniform at zero bias, so 'prior' leaves them at 0.
    */
-  init(scheme: InitScheme, seed: number, outputBias: OutputBiasInit = 'zero'): void {
+  init(scheme: InitScheme, seed: number, outputBias: OutputBiasInit): void {
     const rng = new Rng(seed, STREAM_INIT);
     this.params.fill(0);
     for (let l = 0; l < this.L; l++) initWeights(this.W[l], this.slots[l].I, this.slots[l].O, scheme, rng);
@@ -125,129 +125,5 @@ export class Mlp {
       f += 2 * I * O * (l === 0 ? 2 : 3);
     }
     return f;
-  }
-
-  forwardFlopsPerSample(): number {
-    return this.slots.reduce((f, s) => f + 2 * s.I * s.O, 0);
-  }
-}
-
-/**
- * What the objective and the trainer use of a forward/backward pass (Pass
- * here, WasmPass in wasm-pass.ts). W and dW are the weights the pass computes
- * with and their gradients, in one layout (L2 adds lambda W into dW).
- */
-export interface TrainPass {
-  readonly Y: Vec;
-  readonly logits: Vec;
-  readonly dY: Vec;
-  readonly deltaY: Vec;
-  readonly W: readonly Vec[];
-  readonly dW: readonly Vec[];
-  forward(X: Vec, n: number): Vec;
-  backwardOutput(): void;
-  backwardLayers(X: Vec): void;
-}
-
-/**
- * Buffers of one forward/backward pass for batches of up to `capacity` rows,
- * allocated at construction; forward/backward allocate nothing.
- */
-export class Pass implements TrainPass {
-  readonly model: Mlp;
-  readonly capacity: number;
-  readonly Z: Vec[];
-  readonly A: Vec[];
-  readonly dA: Vec[];
-  readonly delta: Vec[];
-  readonly grads: Vec; // dE/dparams, same layout as model.params
-  readonly dW: Vec[];
-  readonly db: Vec[];
-  private readonly kernels: MatmulKernels;
-  private n = 0;
-
-  constructor(model: Mlp, capacity: number, kernel: KernelName = 'blocked', withBackward = true) {
-    this.model = model;
-    this.capacity = capacity;
-    this.kernels = selectKernels(kernel).kernels;
-    const F = model.Float;
-    const perLayer = (): Vec[] => model.slots.map((s) => new F(capacity * s.O));
-    this.Z = perLayer();
-    this.A = perLayer();
-    this.dA = withBackward ? perLayer() : [];
-    this.delta = withBackward ? perLayer() : [];
-    this.grads = new F(withBackward ? model.params.length : 0);
-    ({ W: this.dW, b: this.db } = withBackward ? views(this.grads, model.slots as LayerSlot[]) : { W: [], b: [] });
-  }
-
-  /** The weights the pass computes with: the model's own. */
-  get W(): Vec[] {
-    return this.model.W;
-  }
-
-  /** Rows of the last forward pass. */
-  get rows(): number {
-    return this.n;
-  }
-
-  /** Output activations Y = A_{L-1} (first `rows` rows are valid). */
-  get Y(): Vec {
-    return this.A[this.model.L - 1];
-  }
-
-  /** Logits Z_{L-1}. */
-  get logits(): Vec {
-    return this.Z[this.model.L - 1];
-  }
-
-  /** dE/dY, to be filled by the objective before backward. */
-  get dY(): Vec {
-    return this.dA[this.model.L - 1];
-  }
-
-  /** dE/dZ of the output layer, valid after backwardOutput. */
-  get deltaY(): Vec {
-    return this.delta[this.model.L - 1];
-  }
-
-  /** Z_l = A_{l-1} W_l^T + b_l,  A_l = f_l(Z_l), for the first n rows of X [n, I_0]. */
-  forward(X: Vec, n: number): Vec {
-    if (n > this.capacity) throw new RangeError(`batch of ${n} rows exceeds pass capacity ${this.capacity}`);
-    this.n = n;
-    const m = this.model;
-    let input = X;
-    for (let l = 0; l < m.L; l++) {
-      const { I, O } = m.slots[l];
-      this.kernels.forward(this.Z[l], input, m.W[l], m.b[l], n, I, O);
-      m.activation(l).forward(this.A[l], this.Z[l], n, O);
-      input = this.A[l];
-    }
-    return this.Y;
-  }
-
-  /** delta_{L-1} = f'(Z_{L-1}) ⊙ dY. Terms that are simpler in Z (softmax + cross-entropy) add into deltaY afterwards. */
-  backwardOutput(): void {
-    const m = this.model;
-    const l = m.L - 1;
-    m.activation(l).backward(this.delta[l], this.dA[l], this.A[l], this.n, m.slots[l].O);
-  }
-
-  /** From deltaY down to layer 0: every dW_l, db_l (overwritten), and delta_l for l < L-1. */
-  backwardLayers(X: Vec): void {
-    const m = this.model;
-    const n = this.n;
-    for (let l = m.L - 1; l >= 0; l--) {
-      const { I, O } = m.slots[l];
-      if (l < m.L - 1) m.activation(l).backward(this.delta[l], this.dA[l], this.A[l], n, O);
-      const input = l === 0 ? X : this.A[l - 1];
-      const dInput = l === 0 ? null : this.dA[l - 1]; // the data need no gradient
-      this.kernels.backward(dInput, this.dW[l], this.db[l], this.delta[l], input, m.W[l], n, I, O);
-    }
-  }
-
-  /** Both halves of backward, for objectives that only supply dE/dY. */
-  backward(X: Vec): void {
-    this.backwardOutput();
-    this.backwardLayers(X);
   }
 }

@@ -138,8 +138,4 @@ export class Discriminative {
       }
     }
   }
-
-  get outputs(): number {
-    return this.O;
-  }
 }

@@ -6,15 +6,16 @@
 // Terms on the outputs add into dY = dE/dY, the cross-entropy of a softmax adds
 // into dE/dZ of the output layer, L2 adds straight into dW. Nothing here divides
 // by d: the optimizer applies the 1/d of W -= lr (1/d) dE/dW in one place.
-import type { Config } from '../config/schema.js';
+import type { Config, LossName } from '../config/schema.js';
 import type { Vec } from '../kernels/matmul.js';
-import type { Mlp, TrainPass } from '../model/mlp.js';
+import type { Mlp } from '../model/mlp.js';
+import type { TrainPass } from '../model/pass.js';
 import type { OutputBatch } from './batch.js';
 import { Discriminative, type DiscriminativeGradient } from './discriminative.js';
 import { l2AddGrad, l2Value } from './l2.js';
 import { crossEntropy, mse } from './losses.js';
 
-export type LossName = 'mse' | 'cross_entropy';
+export type { LossName };
 
 export interface ObjectiveSpec {
   loss: LossName;
@@ -44,8 +45,8 @@ export class Objective {
   private readonly disc: Discriminative | null;
   private readonly current: TermValues = { data: 0, discriminative: 0, l2: 0, total: 0, trSw: null, trSb: null };
 
-  /** `weights`: where the L2 term reads W (the pass's working copy; the model's by default). */
-  constructor(spec: ObjectiveSpec, model: Mlp, weights: readonly Vec[] = model.W) {
+  /** `weights`: where the L2 term reads W, the weights the pass computes with (pass.W). */
+  constructor(spec: ObjectiveSpec, model: Mlp, weights: readonly Vec[]) {
     if (spec.loss === 'cross_entropy' && model.spec.output !== 'softmax') {
       throw new Error('cross_entropy is defined here on softmax outputs only');
     }
@@ -60,8 +61,8 @@ export class Objective {
   }
 
   /**
-   * Values of every term on this batch (the L2 term on the model's current
-   * weights). The returned object is reused by the next call: copy what you keep.
+   * Values of every term on this batch (the L2 term on the weights given at
+   * construction). The returned object is reused by the next call: copy what you keep.
    */
   values(b: OutputBatch): TermValues {
     const data = this.spec.loss === 'mse' ? mse.value(b) : crossEntropy.value(b);
@@ -84,17 +85,17 @@ export class Objective {
   }
 
   /**
-   * After pass.forward on X: every gradient of E into pass.grads (and the
-   * intermediate dA, delta of every layer into the pass's buffers).
+   * After pass.forward: every gradient of E into the pass's dW, db (and the
+   * intermediate dA, delta of every layer into its buffers).
    */
-  backward(pass: TrainPass, X: Vec, b: OutputBatch): void {
+  backward(pass: TrainPass, b: OutputBatch): void {
     const dY = pass.dY;
     dY.fill(0, 0, b.n * b.O);
     if (this.spec.loss === 'mse') mse.addGradY(dY, b);
     this.disc?.addGradY(dY, b);
     pass.backwardOutput();
     if (this.spec.loss === 'cross_entropy') crossEntropy.addGradZ(pass.deltaY, b);
-    pass.backwardLayers(X);
+    pass.backwardLayers();
     if (this.spec.lambda > 0) l2AddGrad(this.spec.lambda, pass.dW, pass.W);
   }
 }

@@ -16,10 +16,11 @@ import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, 
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { OutputError, UserError } from '../errors.js';
+import type { Vec } from '../kernels/matmul.js';
 import type { Mlp } from '../model/mlp.js';
-import type { EpochMetrics, Trainer } from '../train/trainer.js';
+import { METRICS_COLUMNS, type EpochMetrics } from '../train/state.js';
 import { makeDir, writeFileAtomic } from './atomic.js';
-import { saveCheckpoint } from './checkpoint.js';
+import { saveCheckpoint, type Checkpoint } from './checkpoint.js';
 import { saveWeights } from './weights.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
@@ -30,15 +31,9 @@ const RUN_FILES = [
   'report.html', 'report',
 ];
 
-/** Columns of metrics.csv, in the order of EpochMetrics. */
-const COLUMNS: ReadonlyArray<keyof EpochMetrics> = [
-  'epoch', 'lr', 'loss', 'loss_data', 'loss_discriminative', 'loss_l2', 'tr_sw', 'tr_sb',
-  'train_accuracy', 'val_loss', 'val_accuracy', 'seconds', 'eval_seconds', 'gflops',
-];
-
 const jsonLine = (m: EpochMetrics): string => `${JSON.stringify(m)}\n`;
-const csvLine = (m: EpochMetrics): string => `${COLUMNS.map((c) => (m[c] === null ? '' : String(m[c]))).join(',')}\n`;
-const CSV_HEADER = `${COLUMNS.join(',')}\n`;
+const csvLine = (m: EpochMetrics): string => `${METRICS_COLUMNS.map((c) => (m[c] === null ? '' : String(m[c]))).join(',')}\n`;
+const CSV_HEADER = `${METRICS_COLUMNS.join(',')}\n`;
 
 /** Leftovers of atomic writes cut short (`name.tmp-<pid>-<random>`). */
 const isTempFile = (f: string): boolean => /\.tmp-\d+-[a-z0-9]+$/.test(f);
@@ -110,12 +105,12 @@ export class RunDir {
     this.append('metrics.csv', csvLine(m));
   }
 
-  writeWeights(name: string, model: Mlp, config: Config, params?: Float32Array | Float64Array): void {
+  writeWeights(name: string, model: Mlp, config: Config, params?: Vec): void {
     saveWeights(this.path(name), model, config, params);
   }
 
-  writeCheckpoint(trainer: Trainer, config: Config): void {
-    saveCheckpoint(this.path(CHECKPOINT_FILE), trainer, config);
+  writeCheckpoint(ck: Checkpoint<Vec> & { config: Config }): void {
+    saveCheckpoint(this.path(CHECKPOINT_FILE), ck);
   }
 
   private append(name: string, text: string): void {

@@ -61,10 +61,30 @@ export function encodeSafetensors(
   return out;
 }
 
+type Fail = (problem: string) => never;
+
 export function decodeSafetensors(buf: Uint8Array, file: string): Safetensors {
-  const fail = (problem: string): never => {
+  const fail: Fail = (problem) => {
     throw new WeightsFileError(file, problem);
   };
+  const { view, headerLen, entries } = readHeader(buf, fail);
+  const metadata = readMetadata(entries.__metadata__, fail);
+  const dataStart = 8 + headerLen;
+  const dataLen = buf.length - dataStart;
+  const spans: Span[] = [];
+  const tensors = new Map<string, Tensor>();
+  for (const [name, e] of Object.entries(entries)) {
+    if (name === '__metadata__') continue;
+    const { begin, end, tensor } = readTensor(view, name, e, dataStart, dataLen, fail);
+    spans.push({ name, begin, end });
+    tensors.set(name, tensor);
+  }
+  checkTiling(spans, dataLen, fail);
+  return { tensors, metadata };
+}
+
+/** The length field and the JSON header: the header's entries by name, __metadata__ included. */
+function readHeader(buf: Uint8Array, fail: Fail): { view: DataView; headerLen: number; entries: Record<string, unknown> } {
   if (buf.length < 8) fail(`too short for a safetensors file: ${buf.length} bytes, need at least 8`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const n = view.getBigUint64(0, true);
@@ -79,10 +99,11 @@ export function decodeSafetensors(buf: Uint8Array, file: string): Safetensors {
     fail(`header is not valid JSON (${(err as Error).message})`);
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) fail('header is not a JSON object');
-  const entries = header as Record<string, unknown>;
+  return { view, headerLen, entries: header as Record<string, unknown> };
+}
 
+function readMetadata(meta: unknown, fail: Fail): Record<string, string> {
   const metadata: Record<string, string> = {};
-  const meta = entries.__metadata__;
   if (meta !== undefined) {
     if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) fail('__metadata__ is not an object of strings');
     for (const [k, v] of Object.entries(meta as Record<string, unknown>)) {
@@ -90,38 +111,49 @@ export function decodeSafetensors(buf: Uint8Array, file: string): Safetensors {
       metadata[k] = v as string;
     }
   }
+  return metadata;
+}
 
-  const dataStart = 8 + headerLen;
-  const dataLen = buf.length - dataStart;
-  const spans: Array<{ name: string; begin: number; end: number }> = [];
-  const tensors = new Map<string, Tensor>();
-  for (const [name, e] of Object.entries(entries)) {
-    if (name === '__metadata__') continue;
-    const where = `tensor ${name}`;
-    if (e === null || typeof e !== 'object' || Array.isArray(e)) fail(`${where}: expected {dtype, shape, data_offsets}`);
-    const { dtype, shape, data_offsets: offsets } = e as Record<string, unknown>;
-    if (typeof dtype !== 'string') fail(`${where}: missing dtype`);
-    const size = DTYPE_BYTES[dtype as string];
-    if (size === undefined) fail(`${where}: unsupported dtype ${String(dtype)} (expected F32, F64, F16 or BF16)`);
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      fail(`${where}: shape must be a list of non-negative integers, found ${JSON.stringify(shape)}`);
-    }
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
-      fail(`${where}: data_offsets must be [begin, end] non-negative integers, found ${JSON.stringify(offsets)}`);
-    }
-    const [begin, end] = offsets as number[];
-    if (begin > end) fail(`${where}: data_offsets [${begin}, ${end}] end before they begin`);
-    if (end > dataLen) fail(`${where}: data_offsets [${begin}, ${end}] run past the ${dataLen} bytes of data`);
-    const dims = shape as number[];
-    const count = dims.reduce((a, b) => a * b, 1);
-    if (count * size !== end - begin) {
-      fail(`${where}: shape [${dims}] of ${dtype} needs ${count * size} bytes, data_offsets give ${end - begin}`);
-    }
-    spans.push({ name, begin, end });
-    tensors.set(name, { shape: dims, data: decodeValues(view, dataStart + begin, count, dtype as string, where, fail) });
+/** One header entry checked against the dtype table and the data's length, then its values decoded. */
+function readTensor(
+  view: DataView,
+  name: string,
+  e: unknown,
+  dataStart: number,
+  dataLen: number,
+  fail: Fail,
+): { begin: number; end: number; tensor: Tensor } {
+  const where = `tensor ${name}`;
+  if (e === null || typeof e !== 'object' || Array.isArray(e)) fail(`${where}: expected {dtype, shape, data_offsets}`);
+  const { dtype, shape, data_offsets: offsets } = e as Record<string, unknown>;
+  if (typeof dtype !== 'string') fail(`${where}: missing dtype`);
+  const size = DTYPE_BYTES[dtype as string];
+  if (size === undefined) fail(`${where}: unsupported dtype ${String(dtype)} (expected F32, F64, F16 or BF16)`);
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    fail(`${where}: shape must be a list of non-negative integers, found ${JSON.stringify(shape)}`);
   }
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
+    fail(`${where}: data_offsets must be [begin, end] non-negative integers, found ${JSON.stringify(offsets)}`);
+  }
+  const [begin, end] = offsets as number[];
+  if (begin > end) fail(`${where}: data_offsets [${begin}, ${end}] end before they begin`);
+  if (end > dataLen) fail(`${where}: data_offsets [${begin}, ${end}] run past the ${dataLen} bytes of data`);
+  const dims = shape as number[];
+  const count = dims.reduce((a, b) => a * b, 1);
+  if (count * size !== end - begin) {
+    fail(`${where}: shape [${dims}] of ${dtype} needs ${count * size} bytes, data_offsets give ${end - begin}`);
+  }
+  return { begin, end, tensor: { shape: dims, data: decodeValues(view, dataStart + begin, count, dtype as string, where, fail) } };
+}
 
-  // The tensors must tile the byte buffer: no overlap, no gap, nothing after.
+interface Span {
+  name: string;
+  begin: number;
+  end: number;
+}
+
+/** The tensors must tile the byte buffer: no overlap, no gap, nothing after. */
+function checkTiling(spans: Span[], dataLen: number, fail: Fail): void {
   spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let covered = 0;
   for (const s of spans) {
@@ -130,7 +162,6 @@ export function decodeSafetensors(buf: Uint8Array, file: string): Safetensors {
     covered = s.end;
   }
   if (covered !== dataLen) fail(`${dataLen - covered} bytes after the last tensor belong to no tensor`);
-  return { tensors, metadata };
 }
 
 function decodeValues(
@@ -139,7 +170,7 @@ function decodeValues(
   count: number,
   dtype: string,
   where: string,
-  fail: (problem: string) => never,
+  fail: Fail,
 ): Float32Array {
   const out = new Float32Array(count);
   for (let k = 0; k < count; k++) {

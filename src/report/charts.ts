@@ -5,7 +5,7 @@
 // as JavaScript prints it, so it reads back equal to metrics.jsonl).
 import type { TopLevelSpec } from 'vega-lite';
 import type { ClassFigures } from '../eval/evaluate.js';
-import type { EpochMetrics } from '../train/trainer.js';
+import type { EpochMetrics } from '../train/state.js';
 
 const WIDTH = 460;
 const HEIGHT = 260;

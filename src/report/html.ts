@@ -1,10 +1,8 @@
 // report.html: the charts inlined, with tables of the exact figures beside
 // them. One file, inline CSS, no script, no URL: it opens offline anywhere.
-import type { EpochMetrics } from '../train/trainer.js';
-import type { Chart, EvaluationHalf, ReportParts, TrainingHalf } from './report.js';
+import type { EpochMetrics } from '../train/state.js';
+import type { Chart, EvaluationHalf, ReportParts, Section, TrainingHalf } from './types.js';
 import { escapeXml as esc, inlineSvg } from './xml.js';
-
-export type Section = 'training' | 'evaluation' | 'weights';
 
 const CSS = `
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0; background: #f4f5f7; color: #1d1f23; }

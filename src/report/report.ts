@@ -11,17 +11,15 @@
 //     misclassified.svg  the misclassified digits, drawn from their pixels
 //     weights.svg        the first layer's weights as images
 import { join } from 'node:path';
-import type { Config } from '../config/schema.js';
-import type { Dataset } from '../data/mnist.js';
-import type { Evaluation } from '../eval/evaluate.js';
 import { OutputError } from '../errors.js';
-import type { Mlp } from '../model/mlp.js';
 import { makeDir, writeFileAtomic } from '../output/atomic.js';
-import type { EpochMetrics } from '../train/trainer.js';
 import { accuracyChart, confusionChart, lossChart, perClassChart, timingChart } from './charts.js';
-import { reportHtml, type Section } from './html.js';
+import { reportHtml } from './html.js';
 import { misclassifiedGrid, weightsGrid } from './images.js';
+import type { Chart, ReportParts } from './types.js';
 import { renderVegaLite } from './vega.js';
+
+export type { EvaluationHalf, ReportParts, RunSummary, TrainingHalf } from './types.js';
 
 export const REPORT_FILE = 'report.html';
 export const CHARTS_DIR = 'report';
@@ -29,42 +27,6 @@ export const CHARTS_DIR = 'report';
 /** How many misclassified digits and hidden units the pictures show at most. */
 const MAX_MISCLASSIFIED = 96;
 const MAX_UNITS = 112;
-
-/** The figures of summary.json the report shows. */
-export interface RunSummary {
-  test_accuracy: number;
-  test_loss: number;
-  epochs: number;
-  stopped: string;
-  train_seconds: number;
-  total_seconds: number;
-  gflops: number;
-  parameters: number;
-  best: { epoch: number; val_accuracy: number; test_accuracy: number } | null;
-  samples: { train: number; validation: number; test: number };
-}
-
-export interface TrainingHalf {
-  config: Config;
-  metrics: readonly EpochMetrics[];
-  summary: RunSummary;
-}
-
-export interface EvaluationHalf {
-  /** Where the weights came from (a file, or "the last epoch"). */
-  weights: string;
-  model: Mlp;
-  ds: Dataset;
-  evaluation: Evaluation;
-  /** Predicted class of every sample of ds. */
-  predicted: Uint8Array;
-}
-
-export interface ReportParts {
-  title: string;
-  training?: TrainingHalf;
-  evaluation?: EvaluationHalf;
-}
 
 /** Writes report.html and report/*.svg into `dir`; returns the paths written. */
 export async function writeReport(dir: string, parts: ReportParts): Promise<string[]> {
@@ -81,12 +43,6 @@ export async function writeReport(dir: string, parts: ReportParts): Promise<stri
   writeFileAtomic(html, reportHtml(parts, charts));
   written.push(html);
   return written;
-}
-
-export interface Chart {
-  name: string; // file name without .svg
-  section: Section;
-  svg: string;
 }
 
 async function renderCharts({ training, evaluation }: ReportParts): Promise<Chart[]> {

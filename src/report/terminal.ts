@@ -1,7 +1,7 @@
 // The end-of-training chart for a terminal: loss and accuracy per epoch as
 // asciichart line plots (one column per epoch, stretched to a readable width).
 import { plot } from 'asciichart';
-import type { EpochMetrics } from '../train/trainer.js';
+import type { EpochMetrics } from '../train/state.js';
 
 const HEIGHT = 8;
 const MIN_WIDTH = 40;

@@ -1,135 +1,108 @@
 // The training loop: for each epoch, for each batch,
-//   forward -> objective values -> backward (dE/dparams) -> W -= lr (1/d) dE/dW
-// then validation, early stopping and the epoch's metrics. Everything is
-// allocated before the first epoch; the same config and seed give
-// bit-identical weights (one thread, fixed summation order, seeded shuffle).
+//   forward -> objective values -> backward (dE/dparams) -> the optimizer's step
+// then validation, best-weights bookkeeping, early stopping and the epoch's
+// metrics. Everything is allocated before the first epoch; the same config
+// and seed give bit-identical weights on any thread count (each value is
+// computed by one thread in a fixed order; the shuffle is seeded).
+//
+// The pass (src/model/create-pass.ts) holds the working parameters; the
+// canonical ones (model.params, optimizerState, PyTorch layout) are brought
+// up to date at every point where something reads them: the end of an epoch
+// (validation, the saved weights) and every checkpoint.
 import type { Config } from '../config/schema.js';
-import { Batcher } from '../data/batches.js';
+import { Batcher, maxNonZeros } from '../data/batches.js';
 import type { Dataset } from '../data/mnist.js';
 import { DivergenceError } from '../errors.js';
-import { argmax, Evaluator } from '../eval/evaluate.js';
-import { setKernelThreads } from '../kernels/matmul.js';
-import { wasmRuntime } from '../kernels/wasm/runtime.js';
-import { Pass, type Mlp, type TrainPass } from '../model/mlp.js';
-import { WasmPass } from '../model/wasm-pass.js';
+import { argmax, EVAL_CHUNK, Evaluator, type Evaluation } from '../eval/evaluate.js';
+import { createTrainPass } from '../model/create-pass.js';
+import type { Mlp, Vec } from '../model/mlp.js';
+import { newOptimizerState, type OptimizerSettings, type OptimizerState } from '../model/optimizer.js';
+import type { TrainPass } from '../model/pass.js';
 import { oneHot, type OutputBatch } from '../objective/batch.js';
-import { Objective, objectiveSpec } from '../objective/objective.js';
-import { Rng, STREAM_SHUFFLE, type RngState } from '../rng.js';
-import { lrAt, Sgd, warmupFactor } from './optimizer.js';
+import { Objective, objectiveSpec, type TermValues } from '../objective/objective.js';
+import { Rng, STREAM_SHUFFLE } from '../rng.js';
+import { lrAt, warmupFactor } from './schedule.js';
+import { zeroSums, type EpochMetrics, type EpochSums, type TrainState } from './state.js';
 
 const YIELD_MS = 50;
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-export interface EpochMetrics {
-  epoch: number; // 1-based
-  lr: number;
-  // Means per training sample over the epoch (batch sums / samples), by term:
-  loss: number;
-  loss_data: number;
-  loss_discriminative: number;
-  loss_l2: number;
-  tr_sw: number | null; // mean per batch of tr S_w, tr S_b of the outputs (discriminative runs only)
-  tr_sb: number | null;
-  train_accuracy: number; // of the batches as they were trained (the weights moved during the epoch)
-  val_loss: number | null;
-  val_accuracy: number | null;
-  seconds: number; // training time of the epoch, without validation
-  eval_seconds: number;
-  gflops: number; // matrix-product FLOPs of the epoch / seconds / 1e9
-}
 
 export type StopReason = 'completed' | 'early_stopping' | 'interrupted';
 
 export interface TrainResult {
   metrics: EpochMetrics[];
   stopped: StopReason;
-  best: { epoch: number; val_accuracy: number; params: Float32Array } | null;
+  best: { epoch: number; val_accuracy: number; params: Vec } | null;
 }
 
-/** Running sums of the unfinished epoch (what its metrics are made of). */
-export interface EpochSums {
-  data: number;
-  discriminative: number;
-  l2: number;
-  trSw: number;
-  trSb: number;
-  seen: number;
-  correct: number;
-  batches: number;
-  seconds: number; // training time spent in the epoch so far
-}
-
-/**
- * Everything besides the parameters and the velocity that a resumed run needs
- * to continue as if it had never stopped. JSON-serializable.
- */
-export interface TrainState {
-  epochsDone: number; // finished epochs
-  batchesDone: number; // finished batches of epoch epochsDone + 1 (0 at an epoch boundary)
-  rng: RngState; // shuffle RNG at the start of epoch epochsDone + 1, before its shuffle
-  sums: EpochSums; // of the batches done in epoch epochsDone + 1
-  best: { epoch: number; val_accuracy: number } | null;
-  metrics: EpochMetrics[]; // of the finished epochs
+/** What a checkpoint holds: live views of the trainer's canonical tensors and state (serialize before training on). */
+export interface TrainSnapshot {
+  state: TrainState;
+  params: Vec;
+  optimizer: { name: OptimizerSettings['name']; state: OptimizerState };
+  bestParams: Vec | null;
 }
 
 export interface TrainHooks {
   onEpochStart?(epoch: number, batches: number, lr: number): void;
   /** After each batch, with the running mean loss per sample of the epoch. */
   onBatch?(epoch: number, batch: number, batches: number, loss: number): void;
-  onEpochEnd?(m: EpochMetrics, model: Mlp): void;
+  /** The epoch's metrics; model.params then hold the epoch's weights. */
+  onEpochEnd?(m: EpochMetrics): void;
   /** A new best validation accuracy; `params` is the saved copy. */
-  onBest?(epoch: number, params: Float32Array): void;
+  onBest?(epoch: number, params: Vec): void;
   /**
-   * A consistent point to save (trainer.state(), the parameters, the velocity):
-   * after onEpochEnd, every `training.checkpoint_every` batches, and when
-   * shouldStop ends the run.
+   * A consistent point to save: after onEpochEnd, every
+   * `training.checkpoint_every` batches, and when shouldStop ends the run.
    */
-  onCheckpoint?(state: TrainState): void;
+  onCheckpoint?(snapshot: TrainSnapshot): void;
   /** Polled after every batch: true stops the run there (Ctrl-C). */
   shouldStop?(): boolean;
 }
 
-const zeroSums = (): EpochSums => ({ data: 0, discriminative: 0, l2: 0, trSw: 0, trSb: 0, seen: 0, correct: 0, batches: 0, seconds: 0 });
+/** The optimizer a config asks for. */
+export function optimizerSettings(cfg: Config): OptimizerSettings {
+  return { name: 'sgd', momentum: cfg.training.momentum };
+}
 
 export class Trainer {
   readonly cfg: Config;
   readonly model: Mlp;
-  readonly optimizer: Sgd;
+  readonly optimizer: OptimizerSettings;
+  /** The optimizer's state tensors in the parameter layout (canonical; the pass works on its own copy). */
+  readonly optimizerState: Readonly<Record<string, Vec>>;
   /** Copy of the parameters of the best validation epoch (with a validation split). */
-  readonly bestParams: Float32Array | null;
+  readonly bestParams: Vec | null;
   private readonly batcher: Batcher;
   private readonly pass: TrainPass;
-  /** With the WebAssembly kernels: the pass that holds the working parameters (else the model's arrays are trained). */
-  private readonly wasmPass: WasmPass | null;
-  private readonly jsPass: Pass | null;
   private readonly objective: Objective;
   private readonly shuffleRng: Rng;
-  private readonly D: Float32Array; // one-hot targets of a batch
+  /** The batch as the objective sees it: the same buffers every step, only n changes. */
+  private readonly batch: OutputBatch;
   private readonly validator: Evaluator | null;
   private st: TrainState;
+  /** When the loop last let the event loop run: counted across epochs, so short epochs do not starve the signal handlers. */
+  private lastYield = 0;
 
   constructor(cfg: Config, model: Mlp, train: Dataset, validation: Dataset | null) {
     this.cfg = cfg;
     this.model = model;
     const t = cfg.training;
-    const size = Batcher.rows(train, t.batch_size === 'full' ? train.n : t.batch_size);
-    if (t.kernel === 'wasm') setKernelThreads(t.threads);
-    const runtime = t.kernel === 'wasm' && model.Float === Float32Array ? wasmRuntime().runtime : null;
-    this.wasmPass = runtime ? new WasmPass(model, size, runtime, train) : null;
-    this.jsPass = this.wasmPass ? null : new Pass(model, size, t.kernel);
-    this.pass = this.wasmPass ?? this.jsPass!;
-    const wp = this.wasmPass;
-    this.batcher = wp ? new Batcher(train, size, wp.X, (order, start, rows) => wp.loadBatch(order, start, rows)) : new Batcher(train, size);
-    this.objective = new Objective(
-      objectiveSpec(cfg),
-      model,
-      this.pass.W,
-    );
-    this.optimizer = new Sgd(model.params.length, t.momentum);
+    this.optimizer = optimizerSettings(cfg);
+    const capacity = Batcher.rows(train, t.batch_size === 'full' ? train.n : t.batch_size);
+    this.pass = createTrainPass(model, {
+      capacity, kernel: t.kernel, threads: t.threads, optimizer: this.optimizer,
+      maxNonZeros: (rows) => maxNonZeros(train, rows),
+    });
+    this.batcher = new Batcher(train, capacity, this.pass.X);
+    this.objective = new Objective(objectiveSpec(cfg), model, this.pass.W);
+    this.optimizerState = newOptimizerState(this.optimizer, model.params.length, model.Float);
     this.shuffleRng = new Rng(cfg.model.seed, STREAM_SHUFFLE);
-    this.D = new Float32Array(this.batcher.size * model.outputs);
-    this.validator = validation && validation.n > 0 ? new Evaluator(model, validation, cfg.loss, 1000, t.kernel) : null;
-    this.bestParams = this.validator ? new Float32Array(model.params.length) : null;
+    const O = model.outputs;
+    const D = new Float32Array(this.batcher.size * O); // one-hot targets
+    this.batch = { n: 0, O, Y: this.pass.Y, Z: this.pass.logits, D, labels: this.batcher.labels };
+    this.validator = validation && validation.n > 0 ? new Evaluator(model, validation, cfg.loss, EVAL_CHUNK, t.kernel) : null;
+    this.bestParams = this.validator ? new model.Float(model.params.length) : null;
     this.st = { epochsDone: 0, batchesDone: 0, rng: this.shuffleRng.state(), sums: zeroSums(), best: null, metrics: [] };
   }
 
@@ -141,14 +114,18 @@ export class Trainer {
     return this.batcher.count;
   }
 
-  /** The state to save with model.params and optimizer.velocity (live objects: serialize before training on). */
+  /** Position, running sums, best epoch and metrics (live: serialize before training on). */
   state(): TrainState {
     return this.st;
   }
 
+  snapshot(): TrainSnapshot {
+    return { state: this.st, params: this.model.params, optimizer: { name: this.optimizer.name, state: this.optimizerState }, bestParams: this.bestParams };
+  }
+
   /**
    * Continue from a saved state; the caller has restored model.params,
-   * optimizer.velocity and bestParams. The next run() picks up at the batch
+   * optimizerState and bestParams. The next run() picks up at the batch
    * after the last one done, with the same shuffle, lr and warm-up step.
    */
   restore(state: TrainState): void {
@@ -159,129 +136,135 @@ export class Trainer {
   }
 
   async run(hooks: TrainHooks = {}): Promise<TrainResult> {
-    const { cfg, model, batcher, pass, objective, optimizer, D, st } = this;
-    const t = cfg.training;
-    const O = model.outputs;
-    // The batch as the objective sees it: the same buffers every step, only n changes.
-    const b: OutputBatch = { n: 0, O, Y: pass.Y, Z: pass.logits, D, labels: batcher.labels };
-    const every = t.checkpoint_every;
+    const { st } = this;
+    const epochs = this.cfg.training.epochs;
     let stopped: StopReason = 'completed';
-    this.wasmPass?.load(model.params, optimizer.velocity);
-    // Counted across epochs: short epochs must not starve the signal handlers.
-    let lastYield = performance.now();
-
-    while (st.epochsDone < t.epochs && stopped === 'completed') {
+    this.pass.load(this.model.params, this.optimizerState);
+    this.lastYield = performance.now();
+    while (st.epochsDone < epochs && stopped === 'completed') {
       const e = st.epochsDone; // 0-based index of this epoch
-      const epoch = e + 1;
-      const lr = lrAt(t.lr, t.lr_schedule, e, t.epochs);
+      const lr = lrAt(this.cfg.training.lr, this.cfg.training.lr_schedule, e, epochs);
       // The order of an epoch depends only on the RNG state at its start, which
       // the state keeps: a run resumed mid-epoch redraws the same order.
       this.shuffleRng.setState(st.rng);
-      if (t.shuffle && batcher.count > 1) batcher.shuffle(this.shuffleRng);
-      hooks.onEpochStart?.(epoch, batcher.count, lr);
-
-      const sums = st.sums;
-      let start = performance.now();
-      for (let k = st.batchesDone; k < batcher.count; k++) {
-        const n = batcher.load(k);
-        const X = batcher.X;
-        const Y = pass.forward(X, n);
-        oneHot(D, batcher.labels, n, O);
-        b.n = n;
-        const v = objective.values(b);
-        if (!Number.isFinite(v.total)) {
-          throw new DivergenceError(
-            `training diverged at epoch ${epoch}, batch ${k + 1}: the loss is ${v.total} ` +
-              `(the learning rate ${lr} is likely too large)`,
-          );
-        }
-        for (let i = 0; i < n; i++) if (argmax(Y, i * O, O) === batcher.labels[i]) sums.correct++;
-        objective.backward(pass, X, b);
-        const lrNow = lr * warmupFactor(t.lr_schedule.warmup_steps, e * batcher.count + k);
-        if (this.wasmPass) this.wasmPass.step(lrNow, n, optimizer.momentum);
-        else optimizer.step(model.params, this.jsPass!.grads, lrNow, n);
-
-        sums.data += v.data;
-        sums.discriminative += v.discriminative;
-        sums.l2 += v.l2;
-        sums.trSw += v.trSw ?? 0;
-        sums.trSb += v.trSb ?? 0;
-        sums.seen += n;
-        sums.batches++;
-        st.batchesDone = k + 1;
-        hooks.onBatch?.(epoch, k + 1, batcher.count, (sums.data + sums.discriminative + sums.l2) / sums.seen);
-
-        const stop = hooks.shouldStop?.() === true;
-        const last = k + 1 === batcher.count;
-        if ((every > 0 && st.batchesDone % every === 0 && !last) || stop) {
-          const now = performance.now();
-          sums.seconds += (now - start) / 1000;
-          start = now;
-          this.sync();
-          if (!stop) this.checkFinite(epoch, k + 1, lr);
-          hooks.onCheckpoint?.(st);
-        }
-        if (stop) {
-          stopped = 'interrupted';
-          break;
-        }
-        // Let signal handlers and the progress bar's timer run now and then.
-        if (performance.now() - lastYield > YIELD_MS) {
-          await yieldToEventLoop();
-          lastYield = performance.now();
-        }
+      if (this.cfg.training.shuffle && this.batcher.count > 1) this.batcher.shuffle(this.shuffleRng);
+      hooks.onEpochStart?.(e + 1, this.batcher.count, lr);
+      if (!(await this.trainEpoch(e, lr, hooks))) {
+        stopped = 'interrupted';
+        break;
       }
-      if (stopped === 'interrupted') break;
-      sums.seconds += (performance.now() - start) / 1000;
-      this.sync();
-      this.checkFinite(epoch, batcher.count, lr);
-
+      this.checkFinite(e + 1, this.batcher.count, lr);
       const evalStart = performance.now();
       const val = this.validator?.run() ?? null;
-      const evalSeconds = (performance.now() - evalStart) / 1000;
-
-      const disc = objective.needsLabels;
-      const m: EpochMetrics = {
-        epoch,
-        lr,
-        loss: (sums.data + sums.discriminative + sums.l2) / sums.seen,
-        loss_data: sums.data / sums.seen,
-        loss_discriminative: sums.discriminative / sums.seen,
-        loss_l2: sums.l2 / sums.seen,
-        tr_sw: disc ? sums.trSw / sums.batches : null,
-        tr_sb: disc ? sums.trSb / sums.batches : null,
-        train_accuracy: sums.correct / sums.seen,
-        val_loss: val ? val.loss : null,
-        val_accuracy: val ? val.accuracy : null,
-        seconds: sums.seconds,
-        eval_seconds: evalSeconds,
-        gflops: (model.trainFlopsPerSample() * sums.seen) / sums.seconds / 1e9,
-      };
+      const m = this.epochMetrics(e + 1, lr, val, (performance.now() - evalStart) / 1000);
       st.metrics.push(m);
-      st.epochsDone = epoch;
+      st.epochsDone = e + 1;
       st.batchesDone = 0;
       st.rng = this.shuffleRng.state();
       st.sums = zeroSums();
-
-      if (val && this.bestParams) {
-        if (st.best === null || val.accuracy > st.best.val_accuracy) {
-          this.bestParams.set(model.params);
-          st.best = { epoch, val_accuracy: val.accuracy };
-          hooks.onBest?.(epoch, this.bestParams);
-        } else if (t.early_stopping.patience > 0 && epoch - st.best.epoch >= t.early_stopping.patience) {
-          stopped = 'early_stopping';
-        }
-      }
-      hooks.onEpochEnd?.(m, model);
-      hooks.onCheckpoint?.(st);
+      if (this.trackBest(e + 1, val, hooks)) stopped = 'early_stopping';
+      hooks.onEpochEnd?.(m);
+      hooks.onCheckpoint?.(this.snapshot());
     }
     const best = st.best && this.bestParams ? { ...st.best, params: this.bestParams } : null;
     return { metrics: st.metrics, stopped, best };
   }
 
-  /** model.params and optimizer.velocity <- the working copy (WebAssembly pass), before anyone reads them. */
+  /**
+   * The batches of epoch e from the position the state holds; false if
+   * shouldStop ended it. The canonical tensors are synced at the end and at
+   * every checkpoint.
+   */
+  private async trainEpoch(e: number, lr: number, hooks: TrainHooks): Promise<boolean> {
+    const { st, batcher } = this;
+    const every = this.cfg.training.checkpoint_every;
+    const sums = st.sums;
+    let start = performance.now();
+    for (let k = st.batchesDone; k < batcher.count; k++) {
+      const v = this.trainBatch(e, k, lr);
+      addTerms(sums, v, this.batch.n);
+      st.batchesDone = k + 1;
+      hooks.onBatch?.(e + 1, k + 1, batcher.count, (sums.data + sums.discriminative + sums.l2) / sums.seen);
+      const stop = hooks.shouldStop?.() === true;
+      if ((every > 0 && st.batchesDone % every === 0 && k + 1 < batcher.count) || stop) {
+        const now = performance.now();
+        sums.seconds += (now - start) / 1000;
+        start = now;
+        this.sync();
+        if (!stop) this.checkFinite(e + 1, k + 1, lr);
+        hooks.onCheckpoint?.(this.snapshot());
+      }
+      if (stop) return false;
+      // Let signal handlers and the progress bar's timer run now and then.
+      if (performance.now() - this.lastYield > YIELD_MS) {
+        await yieldToEventLoop();
+        this.lastYield = performance.now();
+      }
+    }
+    sums.seconds += (performance.now() - start) / 1000;
+    this.sync();
+    return true;
+  }
+
+  /** Batch k of epoch e: forward, the objective's values, backward, the step. Returns the values. */
+  private trainBatch(e: number, k: number, lr: number): TermValues {
+    const { pass, batcher, batch: b } = this;
+    const n = batcher.load(k);
+    const Y = pass.forward(n);
+    oneHot(b.D, batcher.labels, n, b.O);
+    b.n = n;
+    const v = this.objective.values(b);
+    if (!Number.isFinite(v.total)) {
+      throw new DivergenceError(
+        `training diverged at epoch ${e + 1}, batch ${k + 1}: the loss is ${v.total} ` +
+          `(the learning rate ${lr} is likely too large)`,
+      );
+    }
+    for (let i = 0; i < n; i++) if (argmax(Y, i * b.O, b.O) === batcher.labels[i]) this.st.sums.correct++;
+    this.objective.backward(pass, b);
+    pass.step(lr * warmupFactor(this.cfg.training.lr_schedule.warmup_steps, e * batcher.count + k), n);
+    return v;
+  }
+
+  /** The finished epoch's metrics row, from its sums. */
+  private epochMetrics(epoch: number, lr: number, val: Evaluation | null, evalSeconds: number): EpochMetrics {
+    const sums = this.st.sums;
+    const disc = this.objective.needsLabels;
+    return {
+      epoch,
+      lr,
+      loss: (sums.data + sums.discriminative + sums.l2) / sums.seen,
+      loss_data: sums.data / sums.seen,
+      loss_discriminative: sums.discriminative / sums.seen,
+      loss_l2: sums.l2 / sums.seen,
+      tr_sw: disc ? sums.trSw / sums.batches : null,
+      tr_sb: disc ? sums.trSb / sums.batches : null,
+      train_accuracy: sums.correct / sums.seen,
+      val_loss: val ? val.loss : null,
+      val_accuracy: val ? val.accuracy : null,
+      seconds: sums.seconds,
+      eval_seconds: evalSeconds,
+      gflops: (this.model.trainFlopsPerSample() * sums.seen) / sums.seconds / 1e9,
+    };
+  }
+
+  /** Keep the best validation epoch's weights; true when early stopping's patience has run out. */
+  private trackBest(epoch: number, val: Evaluation | null, hooks: TrainHooks): boolean {
+    const { st } = this;
+    if (!val || !this.bestParams) return false;
+    if (st.best === null || val.accuracy > st.best.val_accuracy) {
+      this.bestParams.set(this.model.params);
+      st.best = { epoch, val_accuracy: val.accuracy };
+      hooks.onBest?.(epoch, this.bestParams);
+      return false;
+    }
+    const patience = this.cfg.training.early_stopping.patience;
+    return patience > 0 && epoch - st.best.epoch >= patience;
+  }
+
+  /** model.params and optimizerState <- the pass's working copy, before anyone reads them. */
   private sync(): void {
-    this.wasmPass?.store(this.model.params, this.optimizer.velocity);
+    this.pass.store(this.model.params, this.optimizerState);
   }
 
   /** Weights that overflowed (a loss can stay finite while they do) end the run before anything saves them. */
@@ -296,4 +279,15 @@ export class Trainer {
       }
     }
   }
+}
+
+/** A batch of n rows into the epoch's sums. */
+function addTerms(sums: EpochSums, v: TermValues, n: number): void {
+  sums.data += v.data;
+  sums.discriminative += v.discriminative;
+  sums.l2 += v.l2;
+  sums.trSw += v.trSw ?? 0;
+  sums.trSb += v.trSb ?? 0;
+  sums.seen += n;
+  sums.batches++;
 }

@@ -10,7 +10,9 @@ import { matmulBackwardNaive, matmulForwardNaive, selectKernels } from '../../sr
 import { wasmKernels } from '../../src/kernels/wasm/gemm.js';
 import { panelFloats, ROW_MAJOR } from '../../src/kernels/wasm/gemm-wat.js';
 import { wasmFile } from '../../src/kernels/wasm/files.js';
-import { FN, runGemm } from '../../src/kernels/wasm/pool.js';
+import { moduleCalls } from '../../src/kernels/wasm/calls.js';
+import { runGemm } from '../../src/kernels/wasm/gemm-job.js';
+import { FN } from '../../src/kernels/wasm/signatures.js';
 import { wasmRuntime } from '../../src/kernels/wasm/runtime.js';
 
 const u = 2 ** -24;
@@ -197,13 +199,16 @@ describe('gemm with B and C in 16-column panels', () => {
     const cRows = h.alloc(4 * P * Q), cPanels = put(new Float32Array(panelFloats(P, Q)));
     const panelBytes = 4 * 5 * Math.max(K, 8);
     const scratch = h.alloc(2 * panelBytes);
+    const mod = moduleCalls(rt!);
     const results: Float32Array[] = [];
     for (const threads of [1, 2]) {
       rt!.setThreads(threads);
       for (const [bP, cP] of [[false, false], [true, false], [false, true], [true, true]]) {
         const c = cP ? cPanels : cRows;
-        runGemm(rt!.pool(), scratch, panelBytes, c, cP ? 16 : Q, cP ? 16 * P : ROW_MAJOR, a, K, 1,
-          bP ? bPanels : bRows, bP ? 16 : Q, bP ? 16 * K : ROW_MAJOR, P, Q, K, 0);
+        runGemm(mod, { at: scratch, bytes: panelBytes }, {
+          C: c, ldc: cP ? 16 : Q, cps: cP ? 16 * P : ROW_MAJOR, A: a, ars: K, aks: 1,
+          B: bP ? bPanels : bRows, ldb: bP ? 16 : Q, bps: bP ? 16 * K : ROW_MAJOR, P, Q, K, acc: 0,
+        });
         results.push(cP ? fromPanels(h.f32(cPanels, panelFloats(P, Q)), P, Q) : h.f32(cRows, P * Q).slice());
       }
     }
@@ -228,10 +233,11 @@ describe('dot_rows: the narrow layers forward product', () => {
       }
       const put = (x: Float32Array): number => { const at = h.alloc(4 * x.length); h.f32(at, x.length).set(x); return at; };
       const a = put(A), w = put(W), c = h.alloc(4 * N * O);
+      const mod = moduleCalls(rt!);
       const results = [1, 2].map((threads) => {
         rt!.setThreads(threads);
         h.f32(c, N * O).fill(0.5);
-        rt!.pool().run(FN.dot_rows, N, 2, 0, 0, c, a, w, K, O); // chunks of 2 rows: every split exercised
+        mod.dot_rows(N, 2, { C: c, A: a, W: w, K, O }); // chunks of 2 rows: every split exercised
         return h.f32(c, N * O).slice();
       });
       rt!.setThreads(1);
@@ -254,6 +260,7 @@ describe('csr_slots: the CSR of row pairs in a slot per pair, on every thread', 
     const XT = new Float32Array(K * N);
     for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) XT[k * N + n] = X[n * K + k];
     const ldb = 37;
+    const mod = moduleCalls(rt!);
     /** The entries of each pair as [v, w, offset] triples, read from R (start, end words per pair). */
     const entries = (R: number, pairs: number): number[][][] => {
       const r = h.i32(R, 2 * pairs);
@@ -269,15 +276,15 @@ describe('csr_slots: the CSR of row pairs in a slot per pair, on every thread', 
       const pairs = Math.ceil(rows / 2);
       const x = h.alloc(4 * M.length), R = h.alloc(8 * pairs), E = h.alloc(24 * pairs * cols);
       h.f32(x, M.length).set(M);
-      rt!.exports.csr_pairs(x, rows, cols, ldb, R, E);
+      mod.csr_pairs({ X: x, N: rows, K: cols, ldb, R, E });
       const compact = entries(R, pairs);
       for (const threads of [1, 2]) {
         rt!.setThreads(threads);
         const R2 = h.alloc(8 * pairs), E2 = h.alloc(12 * 2 * pairs * cols);
         const src = h.alloc(4 * X.length);
         h.f32(src, X.length).set(X);
-        if (M === X) rt!.pool().run(FN.csr_slots, pairs, 1, 0, 0, src, K, 4, 4 * K, 8 * K, N, ldb, R2, E2);
-        else rt!.pool().run(FN.csr_slots, pairs, 1, 0, 0, src, N, 4 * K, 4, 8, K, ldb, R2, E2);
+        if (M === X) mod.csr_slots(pairs, 1, { X: src, count: K, step: 4, second: 4 * K, pair: 8 * K, total: N, ldb, R: R2, E: E2 });
+        else mod.csr_slots(pairs, 1, { X: src, count: N, step: 4 * K, second: 4, pair: 8, total: K, ldb, R: R2, E: E2 });
         expect(entries(R2, pairs)).toEqual(compact);
         for (const at of [R2, E2, src]) h.release(at);
       }

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Mlp, Pass, type HiddenActivation, type OutputActivation } from '../../src/model/mlp.js';
+import { Mlp, type HiddenActivation, type OutputActivation } from '../../src/model/mlp.js';
+import { sgdStep } from '../../src/model/optimizer.js';
+import { Pass } from '../../src/model/pass.js';
 import type { OutputBatch } from '../../src/objective/batch.js';
 import { Objective, type LossName } from '../../src/objective/objective.js';
-import { Sgd } from '../../src/train/optimizer.js';
 import { centralDiff, expectClose, randomArray } from '../helpers/gradcheck.js';
 
 // Whole-network float64 gradient checks: h = 1e-5 central differences of an O(1)
@@ -21,7 +22,7 @@ interface Setup {
 
 function setup(layers: number[], hidden: HiddenActivation, output: OutputActivation, loss: LossName, gamma: number, lambda: number): Setup {
   const model = new Mlp({ layers, hidden, output }, Float64Array);
-  model.init('glorot_uniform', 42);
+  model.init('glorot_uniform', 42, 'zero');
   // Non-zero biases so their gradients are exercised off the init point.
   for (const b of model.b) b.set(randomArray(b.length, b.length + 3, -0.5, 0.5));
   const n = 7;
@@ -33,12 +34,12 @@ function setup(layers: number[], hidden: HiddenActivation, output: OutputActivat
   labels.forEach((c, i) => (D[i * O + c] = 1));
   const pass = new Pass(model, n, 'naive');
   const batch: OutputBatch = { n, O, Y: pass.Y, Z: pass.logits, D, labels };
-  const objective = new Objective({ loss, gamma, lambda }, model);
+  const objective = new Objective({ loss, gamma, lambda }, model, pass.W);
   return { model, pass, X, batch, objective };
 }
 
 function E(s: Setup): number {
-  s.pass.forward(s.X, s.batch.n);
+  s.pass.forward(s.batch.n, s.X);
   return s.objective.values(s.batch).total;
 }
 
@@ -64,7 +65,7 @@ describe('whole-network gradient vs float64 central differences', () => {
       const numeric = centralDiff(() => E(s), s.model.params as Float64Array);
       E(s);
       s.pass.grads.fill(NaN);
-      s.objective.backward(s.pass, s.X, s.batch);
+      s.objective.backward(s.pass, s.batch);
       expectClose(s.pass.grads, numeric, TOL, 'dE/dparams');
     });
   }
@@ -80,11 +81,11 @@ describe('the worked example of seed 001 (3-2-2 sigmoid net, PyTorch float64 ref
   const X = Float64Array.from(sf.mlp_grad_input.x.flat());
   const D = Float64Array.from(sf.mlp_grad_input.targets.flat());
   const pass = new Pass(model, 1, 'naive');
-  pass.forward(X, 1);
+  pass.forward(1, X);
   const batch: OutputBatch = { n: 1, O: 2, Y: pass.Y, Z: pass.logits, D, labels: null };
-  const objective = new Objective({ loss: 'mse', gamma: 0, lambda: 0 }, model);
+  const objective = new Objective({ loss: 'mse', gamma: 0, lambda: 0 }, model, pass.W);
   const values = objective.values(batch);
-  objective.backward(pass, X, batch);
+  objective.backward(pass, batch);
   // Same float64 arithmetic in a different order than PyTorch: agreement to ~1e-15 relative.
   const EXACT = { atol: 1e-15, rtol: 1e-12 };
 
@@ -113,9 +114,9 @@ describe('the worked example of seed 001 (3-2-2 sigmoid net, PyTorch float64 ref
   });
 
   it('one step W -= lr (1/d) dE/dW with lr 0.01 gives the reference parameters and E', () => {
-    new Sgd(model.params.length, 0).step(model.params, pass.grads, sf.lr, sf.d);
+    sgdStep(model.params, pass.grads, new Float32Array(model.params.length), 0, sf.lr, 1 / sf.d);
     names.forEach((name, k) => expectClose(views[k], (sf.after_one_step[name] as number[] | number[][]).flat(), EXACT, name));
-    pass.forward(X, 1);
+    pass.forward(1, X);
     expect(objective.values(batch).total).toBeCloseTo(sf.E_after_one_step, 14);
   });
 });
@@ -123,11 +124,11 @@ describe('the worked example of seed 001 (3-2-2 sigmoid net, PyTorch float64 ref
 describe('backprop keeps samples apart', () => {
   it('an upstream gradient on row i reaches only row i of every delta', () => {
     const s = setup([6, 5, 4], 'tanh', 'softmax', 'mse', 0, 0);
-    s.pass.forward(s.X, 7);
+    s.pass.forward(7, s.X);
     const i = 3;
     s.pass.dY.fill(0);
     for (let j = 0; j < 4; j++) s.pass.dY[i * 4 + j] = j + 1;
-    s.pass.backward(s.X);
+    s.pass.backward();
     for (let l = 0; l < 2; l++) {
       const O = s.model.slots[l].O;
       for (let r = 0; r < 7; r++) {
@@ -141,14 +142,14 @@ describe('backprop keeps samples apart', () => {
   it('the float32 network agrees with the float64 one within float32 rounding', () => {
     const s = setup([20, 8, 10], 'sigmoid', 'sigmoid', 'mse', 0.3, 0.01);
     E(s);
-    s.objective.backward(s.pass, s.X, s.batch);
+    s.objective.backward(s.pass, s.batch);
     const m32 = new Mlp(s.model.spec, Float32Array);
     m32.params.set(s.model.params);
     const p32 = new Pass(m32, 7, 'blocked');
     const X32 = Float32Array.from(s.X);
-    p32.forward(X32, 7);
+    p32.forward(7, X32);
     const b32: OutputBatch = { ...s.batch, Y: p32.Y, Z: p32.logits, D: Float32Array.from(s.batch.D) };
-    new Objective(s.objective.spec, m32).backward(p32, X32, b32);
+    new Objective(s.objective.spec, m32, p32.W).backward(p32, b32);
     // float32 has a 6e-8 unit roundoff; sums over ~20 terms of O(1) values stay within 1e-5.
     expectClose(p32.grads, s.pass.grads, { atol: 1e-5, rtol: 1e-4 }, 'float32 grads');
   });

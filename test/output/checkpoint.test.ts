@@ -7,7 +7,8 @@ import { ConfigSchema, type Config } from '../../src/config/schema.js';
 import type { Dataset } from '../../src/data/mnist.js';
 import { WeightsFileError } from '../../src/errors.js';
 import { Mlp } from '../../src/model/mlp.js';
-import { CHECKPOINT_FORMAT, loadCheckpoint, restoreCheckpoint, saveCheckpoint } from '../../src/output/checkpoint.js';
+import { restoreCheckpoint } from '../../src/cli/resume.js';
+import { CHECKPOINT_FORMAT, loadCheckpoint, saveCheckpoint } from '../../src/output/checkpoint.js';
 import { readSafetensors, writeSafetensors } from '../../src/output/safetensors.js';
 import { Trainer } from '../../src/train/trainer.js';
 import { tempDir } from '../helpers/cli.js';
@@ -51,12 +52,13 @@ describe('save -> load -> restore', () => {
     const a = trainer(cfg);
     await a.run({ shouldStop: () => a.state().epochsDone === 2 && a.state().batchesDone === 5 });
     const file = fresh();
-    saveCheckpoint(file, a, cfg);
+    saveCheckpoint(file, { ...a.snapshot(), config: cfg });
     const ck = loadCheckpoint(file);
     expect(ck.state).toEqual(a.state());
     expect(ck.state.batchesDone).toBe(5);
     expect(Array.from(ck.params)).toEqual(Array.from(a.model.params));
-    expect(Array.from(ck.velocity)).toEqual(Array.from(a.optimizer.velocity));
+    expect(ck.optimizer.name).toBe(a.optimizer.name);
+    expect(Array.from(ck.optimizer.state.velocity)).toEqual(Array.from(a.optimizerState.velocity));
     expect(Array.from(ck.bestParams!)).toEqual(Array.from(a.bestParams!));
     expect(ck.config).toEqual(JSON.parse(JSON.stringify(cfg)));
   });
@@ -68,7 +70,7 @@ describe('save -> load -> restore', () => {
     const first = trainer(cfg);
     await first.run({ shouldStop: () => first.state().epochsDone === 1 && first.state().batchesDone === 3 });
     const file = fresh();
-    saveCheckpoint(file, first, cfg);
+    saveCheckpoint(file, { ...first.snapshot(), config: cfg });
     const second = trainer(cfg);
     second.model.params.fill(0); // restore must not depend on the fresh init
     restoreCheckpoint(file, loadCheckpoint(file), second);
@@ -88,7 +90,7 @@ describe('checkpoints that cannot be trusted -> one line', () => {
     const t = trainer(cfg);
     await t.run({ shouldStop: () => t.state().epochsDone === 1 });
     const file = fresh();
-    saveCheckpoint(file, t, cfg);
+    saveCheckpoint(file, { ...t.snapshot(), config: cfg });
     return readSafetensors(file);
   }
   const edit = (json: string, f: (o: Record<string, unknown>) => void): string => {
@@ -109,6 +111,7 @@ describe('checkpoints that cannot be trusted -> one line', () => {
     ['RNG word beyond u32', (p) => (p.metadata.state = edit(p.metadata.state, (o) => ((o.rng as number[])[2] = 2 ** 32))), 'metadata state: rng.2: Too big: expected number to be <=4294967295'],
     ['unknown state key', (p) => (p.metadata.state = edit(p.metadata.state, (o) => (o.extra = 1))), 'metadata state: (root): Unrecognized key: "extra"'],
     ['metrics rows missing', (p) => (p.metadata.state = edit(p.metadata.state, (o) => (o.metrics = []))), 'metadata state: 0 metrics rows for 1 finished epochs'],
+    ['an unknown optimizer', (p) => (p.metadata.optimizer = 'adagrad'), 'metadata optimizer "adagrad" is not one of sgd'],
     ['no params', (p) => p.tensors.delete('params'), 'missing tensor params'],
     ['no velocity', (p) => p.tensors.delete('velocity'), 'missing tensor velocity'],
     ['params as a matrix', (p) => (p.tensors.get('params')!.shape = [p.tensors.get('params')!.data.length, 1]), 'tensor params: expected 1 dimension, found [103,1]'],
@@ -123,6 +126,16 @@ describe('checkpoints that cannot be trusted -> one line', () => {
     writeSafetensors(file, p.tensors, p.metadata);
     const err = errorOf(WeightsFileError, () => loadCheckpoint(file));
     expect(err.message).toBe(`${file}: ${problem}`);
+  });
+
+  it('a checkpoint written before the optimizer was recorded loads as sgd', async () => {
+    const p = await parts();
+    delete p.metadata.optimizer;
+    const file = fresh();
+    writeSafetensors(file, p.tensors, p.metadata);
+    const ck = loadCheckpoint(file);
+    expect(ck.optimizer.name).toBe('sgd');
+    expect(Array.from(ck.optimizer.state.velocity)).toEqual(Array.from(p.tensors.get('velocity')!.data));
   });
 
   it('state JSON that does not parse', async () => {

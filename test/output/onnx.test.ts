@@ -7,7 +7,8 @@ import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig, type Config } from '../../src/config/schema.js';
 import { loadSplit } from '../../src/data/mnist.js';
-import { Mlp, Pass } from '../../src/model/mlp.js';
+import { Mlp } from '../../src/model/mlp.js';
+import { Pass } from '../../src/model/pass.js';
 import { ONNX_OPSET, onnxModel } from '../../src/output/onnx.js';
 import { saveWeights } from '../../src/output/weights.js';
 import { cli } from '../helpers/cli.js';
@@ -52,7 +53,7 @@ describe('ONNX export: the same outputs in onnxruntime', () => {
   ] as const)('%j %s hidden, %s output: |onnx - forward| <= 1e-5', async (layers, hidden, output) => {
     const config = configFor([...layers], hidden, output);
     const model = seededModel(config, 7);
-    const expected = new Pass(model, N, 'naive', false).forward(X, N).slice(0, N * model.outputs);
+    const expected = new Pass(model, N, 'naive', false).forward(N, X).slice(0, N * model.outputs);
     const actual = await runOnnx(onnxModel(model, config), X, N, 784);
     // Both float32; Gemm sums 784 products in another order than our kernel: differences of a few 1e-7 on outputs in [0, 1].
     expectClose(actual, expected, { atol: 1e-5, rtol: 0 }, 'output');
@@ -74,7 +75,7 @@ describe('mlp-export', () => {
     const r = cli('mlp-export', ['--weights', weights, '--onnx', onnxFile, '--json', jsonFile]);
     expect(r.status).toBe(0);
     expect(r.stderr).toContain(`wrote ${onnxFile}: ONNX opset ${ONNX_OPSET}, IR 7, 784-40-10 (sigmoid hidden, sigmoid output)`);
-    const expected = new Pass(model, N, 'naive', false).forward(X, N).slice(0, N * 10);
+    const expected = new Pass(model, N, 'naive', false).forward(N, X).slice(0, N * 10);
     expectClose(await runOnnx(readFileSync(onnxFile), X, N, 784), expected, { atol: 1e-5, rtol: 0 }, 'output');
 
     const json = JSON.parse(readFileSync(jsonFile, 'utf8'));

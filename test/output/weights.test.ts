@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig, type Config } from '../../src/config/schema.js';
 import { WeightsFileError } from '../../src/errors.js';
-import { Mlp, Pass, type MlpSpec } from '../../src/model/mlp.js';
+import { Mlp, type MlpSpec } from '../../src/model/mlp.js';
+import { Pass } from '../../src/model/pass.js';
 import { readSafetensors, writeSafetensors } from '../../src/output/safetensors.js';
 import { FORMAT, FORMAT_VERSION, loadWeights, saveWeights } from '../../src/output/weights.js';
 import { tempDir } from '../helpers/cli.js';
@@ -34,7 +35,7 @@ function configFor(layers: number[], hidden: MlpSpec['hidden'] = 'sigmoid', outp
 /** A seeded model with non-zero biases, so that W and b are told apart. */
 function model(layers: number[], Float: Float32ArrayConstructor | Float64ArrayConstructor = Float32Array): Mlp {
   const m = new Mlp({ layers, hidden: 'tanh', output: 'softmax' }, Float);
-  m.init('glorot_uniform', 3);
+  m.init('glorot_uniform', 3, 'zero');
   m.b.forEach((b, l) => b.forEach((_, o) => (b[o] = 0.01 * (o + 1) * (l % 2 === 0 ? 1 : -1))));
   return m;
 }
@@ -82,7 +83,7 @@ describe('saveWeights -> loadWeights', () => {
     const b = tensors.get('layers.0.bias')?.data ?? new Float32Array(0);
     const X = Float32Array.from([0.5, -1, 0.25, 2, -0.75, 1, 0, 0, 0, -2]); // 2 rows of 5
     const pass = new Pass(m, 2, 'naive', false);
-    const Y = pass.forward(X, 2);
+    const Y = pass.forward(2, X);
     for (let n = 0; n < 2; n++) {
       const z = [0, 1, 2].map((o) => b[o] + [0, 1, 2, 3, 4].reduce((s, i) => s + W[o * 5 + i] * X[n * 5 + i], 0));
       const e = z.map((v) => Math.exp(v - Math.max(...z)));

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import type { EpochMetrics } from '../../src/train/trainer.js';
+import type { EpochMetrics } from '../../src/train/state.js';
 import { lossSeries } from '../../src/report/charts.js';
 import { terminalChart } from '../../src/report/terminal.js';
 import { cli } from '../helpers/cli.js';

@@ -5,7 +5,8 @@ import { loadRunData } from '../../src/data/load.js';
 import { limitDataset, loadSplit } from '../../src/data/mnist.js';
 import { DivergenceError } from '../../src/errors.js';
 import { evaluate } from '../../src/eval/evaluate.js';
-import { Mlp, Pass } from '../../src/model/mlp.js';
+import { Mlp } from '../../src/model/mlp.js';
+import { Pass } from '../../src/model/pass.js';
 import { Rng } from '../../src/rng.js';
 import { Trainer } from '../../src/train/trainer.js';
 
@@ -52,9 +53,9 @@ describe('sanity checks at initialisation (Karpathy, "A Recipe for Training Neur
     for (let seed = 1; seed <= SEEDS; seed++) {
       const model = new Mlp({ layers: [784, H, 10], hidden: 'sigmoid', output });
       model.init('glorot_uniform', seed, outputBias);
-      loss += evaluate(model, test1000, output === 'sigmoid' ? 'mse' : 'cross_entropy').loss / SEEDS;
+      loss += evaluate(model, test1000, output === 'sigmoid' ? 'mse' : 'cross_entropy', 'blocked').loss / SEEDS;
       const pass = new Pass(model, n, 'blocked', false);
-      pass.forward(batcher.X, n);
+      pass.forward(n, batcher.X);
       let sq = 0;
       for (let k = 0; k < n * H; k++) sq += pass.A[0][k] ** 2;
       s2 += ((r2 / 3) * (sq / n)) / SEEDS;
@@ -144,7 +145,7 @@ describe('training', () => {
     const { model, result } = await trainRun(cfg);
     expect(result.metrics).toHaveLength(3);
     expect(result.metrics[2].loss).toBeLessThan(result.metrics[0].loss);
-    const acc = evaluate(model, loadSplit({ images: null, labels: null }, 'test', 10), 'mse').accuracy;
+    const acc = evaluate(model, loadSplit({ images: null, labels: null }, 'test', 10), 'mse', 'blocked').accuracy;
     // Observed 90.44% on the 10,000 test images with this seed; 100% would be suspect.
     expect(acc).toBeGreaterThan(0.88);
     expect(acc).toBeLessThan(0.99);
@@ -183,8 +184,8 @@ describe('training', () => {
       training: { epochs: 3, batch_size: 20, lr: 0.5, momentum: 0.9, lr_schedule: { type: 'constant', warmup_steps: 250 }, kernel },
     });
     const test = loadSplit({ images: null, labels: null }, 'test', 10);
-    const wasm = evaluate((await trainRun(config(raw('wasm')))).model, test, 'mse').accuracy;
-    const blocked = evaluate((await trainRun(config(raw('blocked')))).model, test, 'mse').accuracy;
+    const wasm = evaluate((await trainRun(config(raw('wasm')))).model, test, 'mse', 'blocked').accuracy;
+    const blocked = evaluate((await trainRun(config(raw('blocked')))).model, test, 'mse', 'blocked').accuracy;
     // Rounding differences grow through training but must not move accuracy: within 0.5 points
     // on 10,000 test images (the full runs in the README agree within 0.1).
     expect(Math.abs(wasm - blocked)).toBeLessThan(0.005);

@@ -15,6 +15,7 @@
 // (then the 1-3 left): every C entry gets the same operations whatever the
 // row range, provided ranges start at even rows.
 import { madd } from './gemm-wat.js';
+import { watParams } from './signatures.js';
 
 /** WAT: C[p .. p+rows-1, o .. o+outs-1] += the dot products, for rows 1-2 and outs 1-4. */
 function tile(fma: boolean, rows: number, outs: number): string {
@@ -66,8 +67,7 @@ export function dotWat(fma: boolean): string {
   return `
   ;; C[p, o] += sum_k A[p, k] W[o, k] for the rows p in [u0, u1) of A [., K] and C [., O],
   ;; W [O, K]; pointers in bytes. S unused (the pool's calling convention).
-  (func (export "dot_rows") (param $u0 i32) (param $u1 i32) (param $S i32)
-    (param $C i32) (param $A i32) (param $W i32) (param $K i32) (param $O i32)
+  (func ${watParams('dot_rows')}
     (local $p i32) (local $o i32) (local $k i32) (local $K4b i32) (local $Kb i32) (local $cp i32) (local $s f32)
     (local $ar0 i32) (local $ar1 i32) (local $wr0 i32) (local $wr1 i32) (local $wr2 i32) (local $wr3 i32)
     (local $a0 v128) (local $a1 v128) (local $w v128) ${acc}

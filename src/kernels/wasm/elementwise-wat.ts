@@ -9,6 +9,7 @@
 // the 4-lane body and in the one-at-a-time tail (the tail runs the same
 // vector code on a splat), so any split gives the same bits.
 import { madd } from './gemm-wat.js';
+import { watParams, type FunctionName } from './signatures.js';
 
 const f = (x: number): string => `(v128.const f32x4 ${x} ${x} ${x} ${x})`;
 
@@ -54,14 +55,14 @@ type Store = (base: string, value: string) => string;
  * of `inputs` at the byte offset $o. The tail runs the same body on splats
  * and stores lane 0.
  */
-function overElements(name: string, params: string, locals: string, inputs: string[], body: (store: Store) => string): string {
+function overElements(name: FunctionName, locals: string, inputs: string[], body: (store: Store) => string): string {
   const load4 = inputs.map((p) => `(local.set $${p}v (v128.load (i32.add (local.get $${p}) (local.get $o))))`).join('\n        ');
   const load1 = inputs.map((p) => `(local.set $${p}v (v128.load32_splat (i32.add (local.get $${p}) (local.get $o))))`).join('\n        ');
   const vlocals = inputs.map((p) => `(local $${p}v v128)`).join(' ');
   const store4: Store = (base, value) => `(v128.store (i32.add (local.get ${base}) (local.get $o)) ${value})`;
   const store1: Store = (base, value) => `(v128.store32_lane 0 (i32.add (local.get ${base}) (local.get $o)) ${value})`;
   return `
-  (func (export "${name}") (param $u0 i32) (param $u1 i32) (param $S i32) ${params}
+  (func ${watParams(name)}
     (local $o i32) (local $end4 i32) (local $end i32) ${vlocals} ${locals}
     (local.set $o (i32.shl (local.get $u0) (i32.const 2)))
     (local.set $end (i32.shl (local.get $u1) (i32.const 2)))
@@ -105,7 +106,7 @@ export function elementwiseWat(fma: boolean): string {
   const expLocals = '(local $x v128) (local $n v128) (local $r v128) (local $t v128) (local $k v128)';
   return `
   ;; A = 1 / (1 + e^-Z), elements [u0, u1)
-  ${overElements('sigmoid', '(param $A i32) (param $Z i32)', expLocals, ['Z'],
+  ${overElements('sigmoid', expLocals, ['Z'],
     (store) => {
       const e = expLanes(fma, '(f32x4.neg (local.get $Zv))');
       return `${e.stmts}
@@ -113,12 +114,12 @@ export function elementwiseWat(fma: boolean): string {
     })}
 
   ;; dZ = dA * A * (1 - A), elements [u0, u1)
-  ${overElements('sigmoid_backward', '(param $dZ i32) (param $dA i32) (param $A i32)', '', ['dA', 'A'],
+  ${overElements('sigmoid_backward', '', ['dA', 'A'],
     (store) => store('$dZ', `(f32x4.mul (f32x4.mul (local.get $dAv) (local.get $Av)) (f32x4.sub ${f(1)} (local.get $Av)))`))}
 
-  ;; gradient descent with momentum on elements [u0, u1) (src/train/optimizer.ts):
+  ;; gradient descent with momentum on elements [u0, u1) (src/model/optimizer.ts):
   ;; mu > 0: V = mu V + scale G, P = P - lr V;  mu = 0: P = P - (lr scale) G
-  ${overElements('sgd', '(param $P i32) (param $V i32) (param $G i32) (param $mu i32) (param $scale i32) (param $lr i32)',
+  ${overElements('sgd',
     '(local $muv v128) (local $sv v128) (local $lv v128) (local $vv v128)', ['P', 'V', 'G'],
     (store) => `(local.set $lv (f32x4.splat (f32.reinterpret_i32 (local.get $lr))))
         (local.set $sv (f32x4.splat (f32.reinterpret_i32 (local.get $scale))))
@@ -132,7 +133,7 @@ export function elementwiseWat(fma: boolean): string {
             ${store('$P', '(f32x4.sub (local.get $Pv) (f32x4.mul (f32x4.mul (local.get $lv) (local.get $sv)) (local.get $Gv)))')}))`)}
 
   ;; Z[p, :] = b for the rows p in [u0, u1) of Z [., O]
-  (func (export "bias_rows") (param $u0 i32) (param $u1 i32) (param $S i32) (param $Z i32) (param $b i32) (param $O i32)
+  (func ${watParams('bias_rows')}
     (local.set $O (i32.shl (local.get $O) (i32.const 2)))
     (local.set $Z (i32.add (local.get $Z) (i32.mul (local.get $u0) (local.get $O))))
     (block $done (loop $loop
@@ -145,7 +146,7 @@ export function elementwiseWat(fma: boolean): string {
 
   ;; db[q] = sum_n D[n, q] over n in [0, N) (ascending), for the columns q in [u0, u1) of D [N, O]:
   ;; 4 columns at a time, then one at a time (the same adds, on splats)
-  (func (export "col_sums") (param $u0 i32) (param $u1 i32) (param $S i32) (param $db i32) (param $D i32) (param $N i32) (param $O i32)
+  (func ${watParams('col_sums')}
     (local $q i32) (local $n i32) (local $d i32) (local $s v128)
     (local.set $O (i32.shl (local.get $O) (i32.const 2)))
     (local.set $q (local.get $u0))

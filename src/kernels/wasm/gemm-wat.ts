@@ -17,8 +17,8 @@
 //
 // Panels are for operands read again and again, like W^T: the 8 columns a
 // tile reads are then 32 consecutive bytes per k (a 4-row panel streams
-// 784 x 32 B), not half of a cache line every 3,200 bytes. Measured on
-// 128x784x800, one thread, B = W^T: row-major 41, panels 51 GFLOP/s.
+// 784 x 32 B), not half of a cache line every 3,200 bytes (the README's
+// bench table has both layouts).
 //
 //   forward  Z  = X W^T     C = Z,  A = X    (ars = I, aks = 1), B = W^T packed [I, O]
 //   dW       dW = dZ^T X    C = dW, A = dZ^T (ars = 1, aks = O), B = X [N, I]
@@ -35,9 +35,9 @@
 // so for A = X the tile loop skips most k. Skipping is exact: a skipped term
 // would have added (+-0) * b to the running sum, which leaves it unchanged
 // (for finite b), so the result equals the dense sum bit for bit, up to the
-// sign of an all-zero sum. Measured on 120x784x800 (GFLOP/s, fma / simd variant):
-// 2 rows 29 / 39, 3 rows 42 / 47, 4 rows 50 / 49, 5 rows 22 / 23, 6 rows
-// 24 / 24: from 5 rows on, V8 spills accumulators (it keeps xmm15 as scratch).
+// sign of an all-zero sum. Four rows is the tallest tile that stays in
+// registers: from 5 rows on, V8 spills accumulators (it keeps xmm15 as
+// scratch) and the kernel runs at half the speed (README, "Speed").
 // Columns past the last full 8 (the 10 outputs: 2) take the tile's 4 rows in
 // the lanes of one vector, from the same panel. Rows past the last full tile
 // go through a 1x8 tile and, at the right edge, a scalar loop. Every C[p, q]
@@ -45,6 +45,7 @@
 //
 // `fma`: f32x4.relaxed_madd (one fused multiply-add where the CPU has it,
 // relaxed-SIMD proposal); otherwise f32x4.mul then f32x4.add.
+import { watParams } from './signatures.js';
 
 const TILE_P = 4;
 /** Panel width of the 16-column layout, and the panel stride (floats) that makes it row-major. */
@@ -95,7 +96,7 @@ export function gemmWat(fma: boolean): string {
   const accLocals = rows.map((r) => `(local $c${r}0 v128) (local $c${r}1 v128)`).join(' ');
   const offLocals = rows.map((r) => `(local $ao${r} i32) (local $co${r} i32)`).join(' ');
 
-  // Accumulators of the 6x8 tile: from C (accumulate) or zero.
+  // Accumulators of the 4x8 tile: from C (accumulate) or zero.
   const initTile = rows
     .map(
       (r) => `
@@ -144,9 +145,7 @@ export function gemmWat(fma: boolean): string {
   ;; C[p, q] (+)= sum_k A[p*ars + k*aks] * B[k, q], B[k, q] = B[(q >> 4)*bps + k*ldb + (q & 15)],
   ;; C likewise (cps, ldc); pointers in bytes, strides in floats;
   ;; S: scratch for one packed panel of A (5 K words).
-  (func $gemm (export "gemm")
-    (param $C i32) (param $ldc i32) (param $cps i32) (param $A i32) (param $ars i32) (param $aks i32)
-    (param $B i32) (param $ldb i32) (param $bps i32) (param $P i32) (param $Q i32) (param $K i32) (param $acc i32) (param $S i32)
+  (func $gemm ${watParams('gemm')}
     (local $sk i32) (local $send i32) (local $boff i32) (local $bq i32) (local $v0 f32) (local $v1 f32) (local $v2 f32) (local $v3 f32) (local $p i32) (local $q i32) (local $k i32) (local $P4 i32) (local $Q8 i32)
     (local $ap i32) (local $ak i32) (local $bk i32) (local $cp i32) (local $cq i32) (local $s f32)
     (local $a v128) (local $b0 v128) (local $b1 v128) (local $dense i32)
@@ -301,7 +300,7 @@ export function gemmWat(fma: boolean): string {
   ;; 4x4 blocks through registers (two rounds of shuffles), in strips of 32
   ;; columns so the destination lines a strip writes stay in cache; the ragged
   ;; edges element by element.
-  (func (export "transpose") (param $dst i32) (param $src i32) (param $rows i32) (param $cols i32)
+  (func ${watParams('transpose')}
     (local $r i32) (local $c i32) (local $c0 i32) (local $cend i32) (local $rows4 i32) (local $cols4 i32)
     (local $sp i32) (local $dp i32) (local $sr i32) (local $dr i32)
     (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128)
@@ -351,9 +350,7 @@ export function gemmWat(fma: boolean): string {
   ;; block ends at Q): each block of B [K, ${GEMM_COL_BLOCK}] stays in the core's cache while every
   ;; row tile passes over it. Blocks start at multiples of 8, so every C entry is computed the same
   ;; way whatever the split.
-  (func (export "gemm_cols") (param $u0 i32) (param $u1 i32) (param $S i32)
-    (param $C i32) (param $ldc i32) (param $cps i32) (param $A i32) (param $ars i32) (param $aks i32)
-    (param $B i32) (param $ldb i32) (param $bps i32) (param $P i32) (param $Q i32) (param $K i32) (param $acc i32)
+  (func ${watParams('gemm_cols')}
     (local $q0 i32) (local $q1 i32)
     (block $done (loop $loop
       (br_if $done (i32.ge_u (local.get $u0) (local.get $u1)))
@@ -370,9 +367,7 @@ export function gemmWat(fma: boolean): string {
   )
 
   ;; gemm_rows: gemm on the rows [u0, u1) of C and A.
-  (func (export "gemm_rows") (param $u0 i32) (param $u1 i32) (param $S i32)
-    (param $C i32) (param $ldc i32) (param $cps i32) (param $A i32) (param $ars i32) (param $aks i32)
-    (param $B i32) (param $ldb i32) (param $bps i32) (param $Q i32) (param $K i32) (param $acc i32)
+  (func ${watParams('gemm_rows')}
     (call $gemm
       (i32.add (local.get $C) (i32.shl (i32.mul (local.get $u0) (local.get $ldc)) (i32.const 2))) (local.get $ldc) (local.get $cps)
       (i32.add (local.get $A) (i32.shl (i32.mul (local.get $u0) (local.get $ars)) (i32.const 2))) (local.get $ars) (local.get $aks)

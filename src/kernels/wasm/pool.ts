@@ -1,27 +1,22 @@
 // Both cores: a job is one of the module's range functions, fn(u0, u1, S,
-// ...args), over `units` units (rows, columns or elements) cut into chunks of
-// `grain` units that the main thread and the workers claim one at a time (an
-// atomic counter), each on the shared memory. Chunks, not halves: if another
-// process holds a core, the thread there claims fewer chunks and the job slows
-// down gracefully instead of waiting at a barrier. When even that loses to
-// one thread (a step's jobs are short, and a descheduled worker holds its
-// chunk for a time slice), the pool measures it and runs jobs on the calling
-// thread alone for a while. Measured, W1 epoch with a CPU burner on the
-// other core: 2 threads 1.80 s before this, 1.46 s after; 1 thread 1.35 s;
-// nothing else running, 2 threads 0.74 s.
+// ...args) (signatures.ts), over `units` units (rows, columns or elements)
+// cut into chunks of `grain` units that the main thread and the workers claim
+// one at a time (an atomic counter), each on the shared memory. Chunks, not
+// halves: if another process holds a core, the thread there claims fewer
+// chunks and the job slows down gracefully instead of waiting at a barrier.
+// When even that loses to one thread (a step's jobs are short, and a
+// descheduled worker holds its chunk for a time slice), the pool measures it
+// and runs jobs on the calling thread alone for a while (the README's speed
+// section has the figures).
 //
 // Every unit is computed by one thread with the same sequence of operations
 // whatever the chunking (grains are multiples of the kernels' tiles), so the
 // result is bit-identical for any thread count.
 import { Worker } from 'node:worker_threads';
-import { GEMM_COL_BLOCK, ROW_MAJOR } from './gemm-wat.js';
+import { MAX_ARGS, POOL_FUNCTIONS } from './signatures.js';
 
 /** A range function of the module: fn(u0, u1, S, a0, .., a12), every argument an i32 word. */
 export type PoolFunction = (u0: number, u1: number, S: number, ...args: number[]) => void;
-
-/** The module's range functions, by index (the worker looks them up by name). */
-export const POOL_FUNCTIONS = ['gemm_rows', 'gemm_cols', 'spmm', 'spmm_rows', 'sigmoid', 'sigmoid_backward', 'sgd', 'col_sums', 'bias_rows', 'dot_rows', 'load_batch', 'csr_slots'] as const;
-export const FN = { gemm_rows: 0, gemm_cols: 1, spmm: 2, spmm_rows: 3, sigmoid: 4, sigmoid_backward: 5, sgd: 6, col_sums: 7, bias_rows: 8, dot_rows: 9, load_batch: 10, csr_slots: 11 } as const;
 
 // Control block (Int32Array over a SharedArrayBuffer).
 const GEN = 0; // job generation: bumped to start a job
@@ -36,49 +31,13 @@ const SCRATCH_STRIDE = 8; // bytes of scratch per thread
 const STOP = 9;
 const ACTIVE = 10; // workers inside a job
 const OPEN = 11; // the generation workers may join, 0 while none (arguments being written, or the job closed)
-const ARGS = 12; // 13 argument words
-const CTRL_INTS = 25;
+const ARGS = 12; // MAX_ARGS argument words
+const CTRL_INTS = ARGS + MAX_ARGS;
 /** Checks of the job generation a worker makes before it sleeps. */
 const SPIN = 20000;
 /** Parallel jobs per check of whether the calling thread alone would be faster, and jobs then run alone (a few hundred training steps). */
 const WINDOW_JOBS = 100;
 const SOLO_JOBS = 5000;
-
-/**
- * C (+)= A B (gemm-wat.ts's arguments, pointers in bytes; cps, bps = 16 for
- * row-major C, B) on every thread: split by rows, except products with few
- * rows, and large row-major B, which go by blocks of columns (for B: the part
- * a thread reads then stays in its core's cache; B in 16-column panels
- * streams well from any cache, and splitting by rows packs each row panel of
- * A once). A long inner dimension (full-batch weight gradients: K = 60,000
- * samples) goes in blocks of K, each a job that adds into C, so the rows of B
- * it reads stay in cache; every C entry still sums its terms in ascending k
- * through one float32 accumulator (stored and reloaded between blocks), so
- * the bits are the same.
- */
-export function runGemm(
-  pool: WorkerPool, panels: number, panelBytes: number, C: number, ldc: number, cps: number, A: number, ars: number, aks: number,
-  B: number, ldb: number, bps: number, P: number, Q: number, K: number, acc: number,
-): void {
-  const kBlock = K > 2048 && 4 * K * Q > 1 << 20 ? Math.max(256, Math.floor((1 << 17) / Math.min(Q, GEMM_COL_BLOCK))) : K;
-  for (let k0 = 0; k0 < K; k0 += kBlock) {
-    const Kb = Math.min(kBlock, K - k0);
-    const a = A + 4 * k0 * aks;
-    const b = B + 4 * k0 * ldb;
-    const add = k0 > 0 ? 1 : acc;
-    const threads = pool.threads;
-    if (P * Q * Kb < 1 << 17) {
-      // small products cost less than handing out chunks
-      pool.run(FN.gemm_rows, P, P, panels, panelBytes, C, ldc, cps, a, ars, aks, b, ldb, bps, Q, Kb, add);
-    } else if ((P < 32 || (bps === ROW_MAJOR && 4 * Kb * Q > 1 << 19)) && Q >= 2 * GEMM_COL_BLOCK) {
-      // few rows (a narrow layer's dW [10, I]), or a large row-major B: by blocks of columns
-      const blocks = Math.ceil(Q / GEMM_COL_BLOCK);
-      pool.run(FN.gemm_cols, blocks, grainOf(blocks, threads, 1), panels, panelBytes, C, ldc, cps, a, ars, aks, b, ldb, bps, P, Q, Kb, add);
-    } else {
-      pool.run(FN.gemm_rows, P, grainOf(P, threads, 4, 8), panels, panelBytes, C, ldc, cps, a, ars, aks, b, ldb, bps, Q, Kb, add);
-    }
-  }
-}
 
 // The worker: instantiate the module on the shared memory, then run chunks of each job.
 const WORKER_SOURCE = `
@@ -105,7 +64,7 @@ for (;;) {
     continue;
   }
   const fn = fns[ctrl[${FUNC}]], chunks = ctrl[${CHUNKS}], grain = ctrl[${GRAIN}], units = ctrl[${UNITS}];
-  const [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12] = ctrl.subarray(${ARGS}, ${ARGS + 13});
+  const [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12] = ctrl.subarray(${ARGS}, ${ARGS + MAX_ARGS});
   const S = ctrl[${SCRATCH}] + index * ctrl[${SCRATCH_STRIDE}];
   for (let c = Atomics.add(ctrl, ${NEXT}, 1); c < chunks; c = Atomics.add(ctrl, ${NEXT}, 1)) {
     const u0 = c * grain;
@@ -143,54 +102,28 @@ export class WorkerPool {
   }
 
   /**
-   * fn(u0, u1, S, a0..a12) over [0, units) in chunks of `grain` units, on all
+   * fn(u0, u1, S, ...args) over [0, units) in chunks of `grain` units, on all
    * threads; thread t's S is scratch + t * stride (the caller's own is the
-   * last). Jobs of at most `grain` units run on the calling thread alone.
-   * Allocates nothing.
+   * last). `args` holds the argument words (calls.ts fills it). Jobs of at
+   * most `grain` units run on the calling thread alone. Allocates nothing.
    */
-  run(
-    fn: number, units: number, grain: number, scratch: number, stride: number,
-    a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0, a9 = 0, a10 = 0, a11 = 0, a12 = 0,
-  ): void {
+  run(fn: number, units: number, grain: number, scratch: number, stride: number, args: Int32Array): void {
     const S = scratch + (this.threads - 1) * stride;
+    const a = args;
+    const f = this.fns[fn];
     if (this.solo > 0) this.solo--;
     if (this.threads === 1 || units <= grain || this.solo > 0) {
-      this.fns[fn](0, units, S, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12);
+      f(0, units, S, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12]);
       return;
     }
     const ctrl = this.ctrl;
     const chunks = Math.ceil(units / grain);
-    ctrl[FUNC] = fn;
-    ctrl[UNITS] = units;
-    ctrl[GRAIN] = grain;
-    ctrl[CHUNKS] = chunks;
-    ctrl[SCRATCH] = scratch;
-    ctrl[SCRATCH_STRIDE] = stride;
-    ctrl[ARGS] = a0;
-    ctrl[ARGS + 1] = a1;
-    ctrl[ARGS + 2] = a2;
-    ctrl[ARGS + 3] = a3;
-    ctrl[ARGS + 4] = a4;
-    ctrl[ARGS + 5] = a5;
-    ctrl[ARGS + 6] = a6;
-    ctrl[ARGS + 7] = a7;
-    ctrl[ARGS + 8] = a8;
-    ctrl[ARGS + 9] = a9;
-    ctrl[ARGS + 10] = a10;
-    ctrl[ARGS + 11] = a11;
-    ctrl[ARGS + 12] = a12;
-    Atomics.store(ctrl, DONE, 0);
-    Atomics.store(ctrl, NEXT, 0);
-    const gen = Atomics.load(ctrl, GEN) + 1;
-    Atomics.store(ctrl, OPEN, gen); // open before announcing, so a worker that sees GEN = gen may join
-    Atomics.store(ctrl, GEN, gen);
-    Atomics.notify(ctrl, GEN);
-    const f = this.fns[fn];
+    this.announce(fn, units, grain, chunks, scratch, stride, args);
     const t0 = performance.now();
     let mine = 0;
     for (let c = Atomics.add(ctrl, NEXT, 1); c < chunks; c = Atomics.add(ctrl, NEXT, 1)) {
       const u0 = c * grain;
-      f(u0, Math.min(u0 + grain, units), S, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12);
+      f(u0, Math.min(u0 + grain, units), S, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12]);
       Atomics.add(ctrl, DONE, 1);
       mine++;
     }
@@ -198,13 +131,41 @@ export class WorkerPool {
     for (let done = Atomics.load(ctrl, DONE); done < chunks; done = Atomics.load(ctrl, DONE)) {
       Atomics.wait(ctrl, DONE, done, 50);
     }
-    // A worker on a core that another process holds runs its chunks late, and
-    // waiting for them at every job can make two threads slower than one. Per
-    // window of jobs, compare the time they took with the time this thread
-    // alone would have taken (its own chunks' time, scaled to all chunks); if
-    // alone is faster, run the next SOLO_JOBS jobs here alone (the same units,
-    // the same bits), then try the workers again.
-    const t2 = performance.now();
+    this.measure(t0, t1, performance.now(), mine, chunks);
+    // Close the job and let every worker that entered it leave, before anything is rewritten.
+    Atomics.store(ctrl, OPEN, 0);
+    for (let active = Atomics.load(ctrl, ACTIVE); active > 0; active = Atomics.load(ctrl, ACTIVE)) {
+      Atomics.wait(ctrl, ACTIVE, active, 50);
+    }
+  }
+
+  /** Write a job into the control block and wake the workers. */
+  private announce(fn: number, units: number, grain: number, chunks: number, scratch: number, stride: number, args: Int32Array): void {
+    const ctrl = this.ctrl;
+    ctrl[FUNC] = fn;
+    ctrl[UNITS] = units;
+    ctrl[GRAIN] = grain;
+    ctrl[CHUNKS] = chunks;
+    ctrl[SCRATCH] = scratch;
+    ctrl[SCRATCH_STRIDE] = stride;
+    for (let i = 0; i < MAX_ARGS; i++) ctrl[ARGS + i] = args[i];
+    Atomics.store(ctrl, DONE, 0);
+    Atomics.store(ctrl, NEXT, 0);
+    const gen = Atomics.load(ctrl, GEN) + 1;
+    Atomics.store(ctrl, OPEN, gen); // open before announcing, so a worker that sees GEN = gen may join
+    Atomics.store(ctrl, GEN, gen);
+    Atomics.notify(ctrl, GEN);
+  }
+
+  /**
+   * A worker on a core that another process holds runs its chunks late, and
+   * waiting for them at every job can make two threads slower than one. Per
+   * window of jobs, compare the time they took (t0..t2) with the time this
+   * thread alone would have taken (its own `mine` chunks' time t0..t1, scaled
+   * to all chunks); if alone is faster, run the next SOLO_JOBS jobs here alone
+   * (the same units, the same bits), then try the workers again.
+   */
+  private measure(t0: number, t1: number, t2: number, mine: number, chunks: number): void {
     this.windowTime += t2 - t0;
     this.windowAlone += mine > 0 ? ((t1 - t0) * chunks) / mine : t2 - t0;
     if (++this.windowJobs === WINDOW_JOBS) {
@@ -212,11 +173,6 @@ export class WorkerPool {
       this.windowJobs = 0;
       this.windowTime = 0;
       this.windowAlone = 0;
-    }
-    // Close the job and let every worker that entered it leave, before anything is rewritten.
-    Atomics.store(ctrl, OPEN, 0);
-    for (let active = Atomics.load(ctrl, ACTIVE); active > 0; active = Atomics.load(ctrl, ACTIVE)) {
-      Atomics.wait(ctrl, ACTIVE, active, 50);
     }
   }
 

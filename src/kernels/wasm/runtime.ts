@@ -9,17 +9,8 @@
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { wasmFile, type WasmVariant } from './files.js';
-import { POOL_FUNCTIONS, WorkerPool, type PoolFunction } from './pool.js';
-
-/**
- * The module's exports called directly on this thread (pointers are byte
- * addresses in the shared memory; see the *-wat.ts files). The products and
- * element-wise loops go through the pool (pool.ts POOL_FUNCTIONS).
- */
-export interface KernelExports {
-  transpose(dst: number, src: number, rows: number, cols: number): void;
-  csr_pairs(X: number, N: number, K: number, ldb: number, R: number, E: number): void;
-}
+import { WorkerPool, type PoolFunction } from './pool.js';
+import { POOL_FUNCTIONS } from './signatures.js';
 
 const PAGE = 65536;
 const ALIGN = 64; // a cache line
@@ -34,6 +25,8 @@ export class Heap {
   private readonly free: Array<{ at: number; bytes: number }> = [];
   private readonly used = new Map<number, number>();
   private top = ALIGN; // address 0 stays unused: a null pointer is never a block
+  /** The buffers views of this memory were made on (a growth gives memory.buffer a new object). */
+  private readonly buffers = new WeakSet<ArrayBufferLike>();
 
   constructor(memory: WebAssembly.Memory) {
     this.memory = memory;
@@ -86,11 +79,26 @@ export class Heap {
 
   /** A Float32Array over `floats` floats at `at`. */
   f32(at: number, floats: number): Float32Array {
-    return new Float32Array(this.memory.buffer, at, floats);
+    return new Float32Array(this.view(), at, floats);
   }
 
   i32(at: number, words: number): Int32Array {
-    return new Int32Array(this.memory.buffer, at, words);
+    return new Int32Array(this.view(), at, words);
+  }
+
+  u8(at: number, bytes: number): Uint8Array {
+    return new Uint8Array(this.view(), at, bytes);
+  }
+
+  /** Whether `view` looks at this memory (made by f32/i32/u8, or a subarray of one): its byteOffset is then its address. */
+  owns(view: ArrayBufferView): boolean {
+    return this.buffers.has(view.buffer);
+  }
+
+  private view(): ArrayBufferLike {
+    const buffer = this.memory.buffer;
+    this.buffers.add(buffer);
+    return buffer;
   }
 }
 
@@ -98,7 +106,8 @@ export interface WasmRuntime {
   variant: WasmVariant;
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
-  exports: KernelExports;
+  /** Every export by name (calls.ts calls them typed). */
+  exports: Readonly<Record<string, unknown>>;
   heap: Heap;
   /** The pool's functions, callable on this thread: fn(u0, u1, scratch, ...args). */
   fns: readonly PoolFunction[];
@@ -138,7 +147,7 @@ function makeRuntime(variant: WasmVariant, module: WebAssembly.Module, memory: W
     variant,
     module,
     memory,
-    exports: exports as unknown as KernelExports,
+    exports,
     heap: new Heap(memory),
     fns,
     get threads() {
@@ -151,12 +160,4 @@ function makeRuntime(variant: WasmVariant, module: WebAssembly.Module, memory: W
     },
     pool: () => pool,
   };
-}
-
-/** The i32 bits of a float32 (the pool passes every argument as an i32 word). */
-const bits = new Int32Array(1);
-const bitsF = new Float32Array(bits.buffer);
-export function f32bits(x: number): number {
-  bitsF[0] = x;
-  return bits[0];
 }

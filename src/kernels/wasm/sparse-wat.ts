@@ -30,6 +30,7 @@
 // thread is given, provided ranges start at multiples of 16, so any split
 // over threads gives the same bits.
 import { col, madd } from './gemm-wat.js';
+import { watParams } from './signatures.js';
 
 export const SPMM_TILE_Q = 16;
 const VECS = SPMM_TILE_Q / 4;
@@ -88,13 +89,11 @@ export function sparseWat(fma: boolean): string {
   return `
   ;; The pool's entries: spmm over the column tiles [u0, u1) of ${SPMM_TILE_Q} (all rows), spmm_rows
   ;; over the row pairs [u0, u1) (all columns: for batches whose CSR would not stay in cache).
-  (func (export "spmm") (param $u0 i32) (param $u1 i32) (param $S i32)
-    (param $C i32) (param $ldc i32) (param $cps i32) (param $R i32) (param $P i32) (param $B i32) (param $bps i32) (param $Q i32) (param $acc i32)
+  (func ${watParams('spmm')}
     (call $spmm_block (local.get $C) (local.get $ldc) (local.get $cps) (local.get $R) (i32.const 0) (local.get $P) (local.get $B) (local.get $bps)
       (i32.mul (local.get $u0) (i32.const ${SPMM_TILE_Q})) (i32.mul (local.get $u1) (i32.const ${SPMM_TILE_Q})) (local.get $Q) (local.get $acc))
   )
-  (func (export "spmm_rows") (param $u0 i32) (param $u1 i32) (param $S i32)
-    (param $C i32) (param $ldc i32) (param $cps i32) (param $R i32) (param $P i32) (param $B i32) (param $bps i32) (param $Q i32) (param $acc i32)
+  (func ${watParams('spmm_rows')}
     (call $spmm_block (local.get $C) (local.get $ldc) (local.get $cps) (local.get $R)
       (i32.shl (local.get $u0) (i32.const 1)) (select (local.get $P) (i32.shl (local.get $u1) (i32.const 1)) (i32.gt_u (i32.shl (local.get $u1) (i32.const 1)) (local.get $P)))
       (local.get $B) (local.get $bps) (i32.const 0) (local.get $Q) (local.get $Q) (local.get $acc))
@@ -153,7 +152,7 @@ export function sparseWat(fma: boolean): string {
   ;; A batch straight from the dataset's bytes: for the rows n in [u0, u1) (a pool entry; S unused),
   ;; sample s = order[n] (i32 words at $order) of images [., K] (bytes), X[n, k] = table[byte]
   ;; (256 floats: the pixel scale). Four zero bytes at a time become four zeros at once.
-  (func (export "load_batch") (param $u0 i32) (param $u1 i32) (param $S i32) (param $X i32) (param $images i32) (param $order i32) (param $K i32) (param $table i32)
+  (func ${watParams('load_batch')}
     (local $n i32) (local $k i32) (local $src i32) (local $x i32)
     (local.set $n (local.get $u0))
     (block $ndone (loop $nloop
@@ -181,7 +180,7 @@ export function sparseWat(fma: boolean): string {
   ;; address of pair j's first entry; one ${ENTRY}-byte entry (X[2j, k], X[2j+1, k], k * ldb * 4)
   ;; per k where either is non-zero (a missing row 2j+1 reads as zeros). Four k at a time are
   ;; tested for zero first.
-  (func (export "csr_pairs") (param $X i32) (param $N i32) (param $K i32) (param $ldb i32) (param $R i32) (param $E i32)
+  (func ${watParams('csr_pairs')}
     (local $p i32) (local $k i32) (local $x i32) (local $y i32) (local $K4 i32) (local $two i32) (local $v f32) (local $w f32)
     (local.set $ldb (i32.shl (local.get $ldb) (i32.const 2)))
     (local.set $K4 (i32.and (local.get $K) (i32.const -4)))
@@ -227,9 +226,7 @@ export function sparseWat(fma: boolean): string {
   ;; Pair j's first value is at X + j pair, its second one $second bytes further (none when 2j+1 = total);
   ;; its entries (v, w, i * ldb * 4) for i < count go in its slot at E + 12 count j; R[j] holds the
   ;; slot's start and end.
-  (func (export "csr_slots") (param $u0 i32) (param $u1 i32) (param $S i32)
-    (param $X i32) (param $count i32) (param $step i32) (param $second i32) (param $pair i32) (param $total i32)
-    (param $ldb i32) (param $R i32) (param $E i32)
+  (func ${watParams('csr_slots')}
     (local $j i32) (local $i i32) (local $x i32) (local $y i32) (local $e i32) (local $off i32) (local $two i32) (local $v f32) (local $w f32)
     (local.set $ldb (i32.shl (local.get $ldb) (i32.const 2)))
     (local.set $j (local.get $u0))

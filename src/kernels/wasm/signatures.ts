@@ -1,0 +1,75 @@
+// The module's functions, declared once. From this table come the WAT
+// parameter lists (the *-wat.ts templates open each exported function with
+// watParams(name)), the pool's function list and ids, and the typed calls of
+// calls.ts, so a name, an argument order or a count cannot drift apart.
+//
+// Two kinds:
+//   range:  fn(u0, u1, S, ...args) works on the units [u0, u1) of a job (rows,
+//           columns, elements); the pool splits a job over the threads, each
+//           with its own scratch S (pool.ts).
+//   direct: fn(...args), called on this thread.
+// Every argument is an i32 word: `ptr` a byte address in the shared memory,
+// `i32` a count, stride or flag, `f32` a float passed as its bits (the WAT
+// reinterprets it).
+export type ArgKind = 'ptr' | 'i32' | 'f32';
+
+interface Signature {
+  readonly kind: 'range' | 'direct';
+  readonly args: Readonly<Record<string, ArgKind>>;
+}
+
+// gemm's operands (gemm-wat.ts): C (+)= A B, strides in floats, panel strides for B and C.
+const GEMM = { C: 'ptr', ldc: 'i32', cps: 'i32', A: 'ptr', ars: 'i32', aks: 'i32', B: 'ptr', ldb: 'i32', bps: 'i32' } as const;
+// spmm's operands (sparse-wat.ts): C (+)= CSR(R) B over P rows.
+const SPMM = { C: 'ptr', ldc: 'i32', cps: 'i32', R: 'ptr', P: 'i32', B: 'ptr', bps: 'i32', Q: 'i32', acc: 'i32' } as const;
+
+export const SIGNATURES = {
+  gemm_rows: { kind: 'range', args: { ...GEMM, Q: 'i32', K: 'i32', acc: 'i32' } },
+  gemm_cols: { kind: 'range', args: { ...GEMM, P: 'i32', Q: 'i32', K: 'i32', acc: 'i32' } },
+  spmm: { kind: 'range', args: SPMM },
+  spmm_rows: { kind: 'range', args: SPMM },
+  dot_rows: { kind: 'range', args: { C: 'ptr', A: 'ptr', W: 'ptr', K: 'i32', O: 'i32' } },
+  sigmoid: { kind: 'range', args: { A: 'ptr', Z: 'ptr' } },
+  sigmoid_backward: { kind: 'range', args: { dZ: 'ptr', dA: 'ptr', A: 'ptr' } },
+  bias_rows: { kind: 'range', args: { Z: 'ptr', b: 'ptr', O: 'i32' } },
+  col_sums: { kind: 'range', args: { db: 'ptr', D: 'ptr', N: 'i32', O: 'i32' } },
+  sgd: { kind: 'range', args: { P: 'ptr', V: 'ptr', G: 'ptr', mu: 'f32', scale: 'f32', lr: 'f32' } },
+  load_batch: { kind: 'range', args: { X: 'ptr', images: 'ptr', order: 'ptr', K: 'i32', table: 'ptr' } },
+  csr_slots: {
+    kind: 'range',
+    args: { X: 'ptr', count: 'i32', step: 'i32', second: 'i32', pair: 'i32', total: 'i32', ldb: 'i32', R: 'ptr', E: 'ptr' },
+  },
+  gemm: { kind: 'direct', args: { ...GEMM, P: 'i32', Q: 'i32', K: 'i32', acc: 'i32', S: 'ptr' } },
+  transpose: { kind: 'direct', args: { dst: 'ptr', src: 'ptr', rows: 'i32', cols: 'i32' } },
+  csr_pairs: { kind: 'direct', args: { X: 'ptr', N: 'i32', K: 'i32', ldb: 'i32', R: 'ptr', E: 'ptr' } },
+} as const satisfies Record<string, Signature>;
+
+export type FunctionName = keyof typeof SIGNATURES;
+export type RangeName = { [F in FunctionName]: (typeof SIGNATURES)[F]['kind'] extends 'range' ? F : never }[FunctionName];
+export type DirectName = Exclude<FunctionName, RangeName>;
+
+/** Argument words a range function takes after (u0, u1, S): the pool's control block holds this many. */
+export const MAX_ARGS = 13;
+
+/** The range functions in pool order: a job names its function by its index here. */
+export const POOL_FUNCTIONS = (Object.keys(SIGNATURES) as FunctionName[]).filter(
+  (name): name is RangeName => SIGNATURES[name].kind === 'range',
+);
+
+/** Pool index of each range function. */
+export const FN = Object.fromEntries(POOL_FUNCTIONS.map((name, i) => [name, i])) as { readonly [F in RangeName]: number };
+
+/** The argument names of a function, in the order the module takes them. */
+export function argNames(name: FunctionName): readonly string[] {
+  return Object.keys(SIGNATURES[name].args);
+}
+
+/** WAT: the export and parameter list of a function, `(export "name") (param $u0 i32) ...`. */
+export function watParams(name: FunctionName): string {
+  const range = SIGNATURES[name].kind === 'range' ? ['u0', 'u1', 'S'] : [];
+  return `(export "${name}") ${[...range, ...argNames(name)].map((a) => `(param $${a} i32)`).join(' ')}`;
+}
+
+for (const name of POOL_FUNCTIONS) {
+  if (argNames(name).length > MAX_ARGS) throw new Error(`${name}: more than ${MAX_ARGS} arguments`);
+}
