@@ -7,7 +7,11 @@
 //   ├── DataFileError(file)     "train-images-idx3-ubyte: truncated: header says ..., file has ..."
 //   ├── WeightsFileError(file)  "model.safetensors: header length 9e18 exceeds file size 1024"
 //   ├── OutputError(file)       "runs/x/metrics.csv: cannot write: no space left on device (ENOSPC)"
+//   ├── MemoryError(subject)    "model 784-1000000-10, batch 100: training needs about 18.75 GiB, more than the 2 GiB memory limit (...)"
 //   └── DivergenceError         "training diverged at epoch 3, batch 17: the loss is NaN ..."
+//
+//   Interrupted (not a UserError): SIGINT/SIGTERM arrived during an output write;
+//   the temp file is gone, the target untouched; runCli exits 130.
 
 export class UserError extends Error {
   override name = 'UserError';
@@ -58,7 +62,29 @@ export class OutputError extends UserError {
   }
 }
 
+/** A model or run that would need more memory than src/model/memory.ts allows, refused before anything is allocated. */
+export class MemoryError extends UserError {
+  override name = 'MemoryError';
+  constructor(
+    readonly subject: string,
+    readonly problem: string,
+  ) {
+    super(`${subject}: ${problem}`);
+  }
+}
+
 /** Training stopped because the loss or the weights became NaN or infinite. */
 export class DivergenceError extends UserError {
   override name = 'DivergenceError';
+}
+
+/** A signal stopped an atomic write (src/output/atomic.ts): `file` was not written, its temp file was removed. */
+export class Interrupted extends Error {
+  override name = 'Interrupted';
+  constructor(
+    readonly signal: NodeJS.Signals,
+    readonly file: string,
+  ) {
+    super(`${signal}: stopped; ${file} not written (its temp file removed)`);
+  }
 }

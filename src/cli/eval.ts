@@ -1,11 +1,19 @@
-// mlp-eval: score a weights file on the test (or train) set.
+// mlp-eval: score a weights file on the test (or train) set. The figures are
+// results (stdout); --predictions writes one row per sample for error analysis.
 import { join } from 'node:path';
+import type { ChalkInstance } from 'chalk';
 import { Command, Option } from 'commander';
+import type { KernelName } from '../config/schema.js';
 import { loadRunData } from '../data/load.js';
+import type { Dataset } from '../data/mnist.js';
 import { evaluate, type Evaluation } from '../eval/evaluate.js';
+import { predictDataset } from '../eval/predict.js';
+import type { Mlp } from '../model/mlp.js';
+import { checkOutputs, writeFileAtomicAsync } from '../output/atomic.js';
 import { REPORT_FILE, writeReport } from '../report/report.js';
 import { addCommonOptions, collect, configForWeights } from './common.js';
 import { Log, pct } from './log.js';
+import { resultColours, writeResult } from './output.js';
 import { EXIT_OK } from './run.js';
 
 interface EvalOptions {
@@ -16,23 +24,36 @@ interface EvalOptions {
   json?: boolean;
   quiet?: boolean;
   report?: string;
+  predictions?: string;
 }
 
 export async function evalMain(argv: string[]): Promise<number> {
   const program = addCommonOptions(
     new Command('mlp-eval')
-      .description('Score saved weights: accuracy, loss, confusion matrix, per-class precision and recall.')
+      .description('Score saved weights: accuracy, loss, confusion matrix, per-class precision and recall (on stdout).')
       .requiredOption('-w, --weights <file>', 'weights file (safetensors)')
       .addOption(new Option('--split <name>', 'which MNIST split').choices(['test', 'train']).default('test'))
-      .option('-c, --config <file>', 'config overriding the one stored in the weights (data paths, activations)')
+      .option('-c, --config <file>', 'config overriding the one stored in the weights (data paths, loss; not the model)')
       .option('-s, --set <key=value>', 'override a config key (repeatable)', collect, [])
       .option('--json', 'print one JSON object on stdout')
+      .option(
+        '--predictions <file>',
+        'also write one CSV row per sample: index,label,predicted,p0..p9 (index in the split, probabilities as mlp-predict gives them)',
+      )
       .option('--report <dir>', 'also write the evaluation half of the run report: <dir>/report.html and <dir>/report/*.svg'),
   );
   program.parse(argv, { from: 'node' });
   const opts = program.opts<EvalOptions>();
 
   const { config, weights } = configForWeights(opts.weights, opts.config, opts.set);
+  if (opts.predictions !== undefined) {
+    const inputs: Array<[string, string]> = [['--weights', opts.weights]];
+    if (opts.config !== undefined) inputs.push(['--config', opts.config]);
+    const files = config.data[opts.split];
+    if (files.images !== null) inputs.push([`data.${opts.split}.images`, files.images]);
+    if (files.labels !== null) inputs.push([`data.${opts.split}.labels`, files.labels]);
+    checkOutputs(inputs, [['--predictions', opts.predictions]]);
+  }
   const model = weights.build(config.model);
   const source = opts.config ?? opts.weights;
   const data = loadRunData(
@@ -42,14 +63,18 @@ export async function evalMain(argv: string[]): Promise<number> {
     { train: opts.split === 'train', test: opts.split === 'test' },
   );
   const ds = opts.split === 'train' ? data.train! : data.test!;
-  const predicted = new Uint8Array(ds.n);
+  const predicted = new Int32Array(ds.n);
   const result = evaluate(model, ds, config.loss, config.training.kernel, predicted); // the kernel mlp-train scored with
 
   const log = new Log({ quiet: opts.quiet });
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ weights: opts.weights, split: opts.split, ...result })}\n`);
+    writeResult(`${JSON.stringify({ weights: opts.weights, split: opts.split, ...result })}\n`);
   } else {
-    log.info(report(result, opts.weights, opts.split, config.model.layers.join('-'), log));
+    writeResult(`${report(result, opts.weights, opts.split, config.model.layers.join('-'), resultColours())}\n`);
+  }
+  if (opts.predictions !== undefined) {
+    await writeFileAtomicAsync(opts.predictions, predictionsCsv(model, ds, config.training.kernel));
+    log.info(`predictions  ${opts.predictions} (${ds.n} rows)`);
   }
   if (opts.report !== undefined) {
     await writeReport(opts.report, {
@@ -61,8 +86,17 @@ export async function evalMain(argv: string[]): Promise<number> {
   return EXIT_OK;
 }
 
-function report(r: Evaluation, file: string, split: string, layers: string, log: Log): string {
-  const { c } = log;
+/** index,label,predicted,p0..p{O-1}: one row per sample in file order; 6 significant digits per probability. */
+function predictionsCsv(model: Mlp, ds: Dataset, kernel: KernelName): string {
+  const header = ['index', 'label', 'predicted', ...Array.from({ length: model.outputs }, (_, j) => `p${j}`)].join(',');
+  const rows: string[] = [header];
+  predictDataset(model, ds, kernel, (i, p) => {
+    rows.push(`${i},${ds.labels[i]},${p.predicted},${p.probabilities.map((v) => Number(v.toPrecision(6))).join(',')}`);
+  });
+  return `${rows.join('\n')}\n`;
+}
+
+function report(r: Evaluation, file: string, split: string, layers: string, c: ChalkInstance): string {
   const O = r.confusion.length;
   const w = Math.max(5, String(r.n).length + 1);
   const cell = (v: number | string): string => String(v).padStart(w);

@@ -12,7 +12,7 @@ import { Pass } from '../model/pass.js';
 import type { OutputBatch } from '../objective/batch.js';
 import { Objective, objectiveSpec } from '../objective/objective.js';
 import { addCommonOptions, collect, configForWeights } from './common.js';
-import { Log } from './log.js';
+import { resultColours, writeResult } from './output.js';
 import { EXIT_OK } from './run.js';
 
 interface GradOptions {
@@ -42,12 +42,7 @@ export async function gradMain(argv: string[]): Promise<number> {
   const { config, weights } = configForWeights(opts.weights, opts.config, opts.set);
   const model = weights.build(config.model, Float64Array);
   const result = gradPass(config, model, opts.input);
-  if (opts.json) {
-    process.stdout.write(`${JSON.stringify(result)}\n`);
-    return EXIT_OK;
-  }
-  const log = new Log({ quiet: opts.quiet });
-  log.info(gradText(config, model, result, log.c));
+  writeResult(opts.json ? `${JSON.stringify(result)}\n` : `${gradText(config, model, result, resultColours())}\n`);
   return EXIT_OK;
 }
 
@@ -57,7 +52,7 @@ function parseOptions(argv: string[]): GradOptions {
       .description('One forward/backward pass on given samples: every z, a, delta and gradient, by layer.')
       .requiredOption('-w, --weights <file>', 'weights file (safetensors)')
       .requiredOption('-i, --input <file>', 'samples: {"x": [[...]], "labels": [...]} or {"x", "targets"}')
-      .option('-c, --config <file>', 'config overriding the one stored in the weights (objective, activations)')
+      .option('-c, --config <file>', 'config overriding the one stored in the weights (objective; not the model)')
       .option('-s, --set <key=value>', 'override a config key, e.g. regularization.discriminative=0.1 (repeatable)', collect, [])
       .option('--json', 'print one JSON object on stdout'),
   );

@@ -1,8 +1,10 @@
-// Console output of the commands. Logs go to stderr (stdout is for --json);
-// colours come from chalk, which honours NO_COLOR/FORCE_COLOR and turns itself
-// off when stderr is not a terminal.
+// Console output of the commands. Logs go to stderr (stdout is for results,
+// src/cli/output.ts); `--quiet` hides logs, never results. A stderr that fails
+// (2>/dev/full) drops the logs and stops nothing. Colours come from chalk,
+// which honours NO_COLOR/FORCE_COLOR and turns itself off when stderr is not a terminal.
 import chalk, { Chalk, type ChalkInstance } from 'chalk';
 import cliProgress from 'cli-progress';
+import { writeLog } from './output.js';
 
 export class Log {
   readonly quiet: boolean;
@@ -28,7 +30,7 @@ export class Log {
   private write(line: string): void {
     if (this.bar) this.bar.stop();
     this.bar = null;
-    process.stderr.write(`${line}\n`);
+    writeLog(`${line}\n`);
   }
 
   /** A progress bar with ETA and live loss, on a terminal only. */

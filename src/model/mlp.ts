@@ -19,6 +19,7 @@ import { ACTIVATIONS, type ActivationKernels } from '../kernels/activations.js';
 import type { Vec } from '../kernels/matmul.js';
 import { Rng, STREAM_INIT } from '../rng.js';
 import { initWeights, outputBiasPrior, type InitScheme } from './init.js';
+import { checkModelMemory } from './memory.js';
 
 export type { HiddenActivation, OutputActivation, OutputBiasInit, Vec };
 export type FloatArrayConstructor = Float32ArrayConstructor | Float64ArrayConstructor;
@@ -67,6 +68,7 @@ export class Mlp {
   readonly Float: FloatArrayConstructor;
 
   constructor(spec: MlpSpec, Float: FloatArrayConstructor = Float32Array) {
+    checkModelMemory(spec.layers, Float.BYTES_PER_ELEMENT); // a one-line refusal, not a RangeError or gigabytes
     this.spec = { layers: [...spec.layers], hidden: spec.hidden, output: spec.output };
     const { slots, size } = layout(spec.layers);
     this.L = slots.length;

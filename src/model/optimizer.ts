@@ -15,6 +15,7 @@
 // 003's mini-batch SGD):
 //   v = mu v + g               (mu = 0: plain gradient descent; v stays 0)
 //   p = p - lr v
+import type { Config } from '../config/schema.js';
 import type { Vec } from '../kernels/matmul.js';
 
 export interface SgdSettings {
@@ -24,6 +25,11 @@ export interface SgdSettings {
 /** An optimizer and its hyperparameters (the learning rate comes per step). */
 export type OptimizerSettings = SgdSettings;
 export type OptimizerName = OptimizerSettings['name'];
+
+/** The optimizer a config asks for. */
+export function optimizerSettings(cfg: Config): OptimizerSettings {
+  return { name: 'sgd', momentum: cfg.training.momentum };
+}
 
 /** The names of each optimizer's state tensors (the checkpoint's tensor names). */
 export const OPTIMIZER_STATE: { readonly [N in OptimizerName]: readonly string[] } = {

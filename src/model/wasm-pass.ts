@@ -25,18 +25,11 @@ import { SPMM_TILE_Q } from '../kernels/wasm/sparse-wat.js';
 import type { Mlp } from './mlp.js';
 import { OPTIMIZER_STATE, type OptimizerSettings, type OptimizerState } from './optimizer.js';
 import type { TrainPass } from './pass.js';
+import { PANEL, SLOT_ROWS } from './wasm-buffers.js';
 import { WasmLayout } from './wasm-layout.js';
 
 /** Row pairs above which the sparse forward product is split by rows instead of columns. */
 const SPMM_ROW_SPLIT = 512;
-/**
- * Batches up to this size get a CSR slot per pair (csr_slots, built on every
- * thread; 12 bytes per pixel per row) and the first layer's weight gradient
- * through the sparse product; larger ones a compact CSR and gemm.
- */
-const SLOT_ROWS = 1024;
-/** Floats of a gemm panel entry per k (gemm-wat.ts: 4 values + an offset). */
-const PANEL = 5;
 
 /** A pass nobody disposed gives its memory back when it is collected. */
 const finalizer = new FinalizationRegistry<{ rt: WasmRuntime; blocks: number[] }>(({ rt, blocks }) => {

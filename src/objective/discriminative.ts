@@ -36,7 +36,6 @@ export class Discriminative {
   readonly gamma: number;
   readonly gradient: DiscriminativeGradient;
   private readonly C: number; // classes
-  private readonly O: number; // output units
   private readonly sums: Float64Array; // [C, O] class sums, then class means m_c
   private readonly counts: Float64Array; // [C]
   private readonly mean: Float64Array; // [O] overall mean m
@@ -45,7 +44,6 @@ export class Discriminative {
     this.gamma = gamma;
     this.gradient = gradient;
     this.C = classes;
-    this.O = outputs;
     this.sums = new Float64Array(classes * outputs);
     this.counts = new Float64Array(classes);
     this.mean = new Float64Array(outputs);

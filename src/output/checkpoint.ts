@@ -7,6 +7,8 @@
 //   metadata  format, format_version  "mlp-mnist-checkpoint", "1"
 //             optimizer               its name (absent in older files: sgd)
 //             config                  the resolved config (JSON)
+//             run_id                  the id in the run folder's marker (src/output/run-dir.ts): whose checkpoint
+//             data                    the training data's fingerprint (JSON, src/train/fingerprint.ts)
 //             state                   TrainState (JSON, src/train/state.ts): position (epochs and
 //                                     batches done), the shuffle RNG state, the running sums of the
 //                                     unfinished epoch, the best epoch, and the metrics of every
@@ -14,10 +16,15 @@
 //
 // Float32 tensors are stored as they are and JSON numbers round-trip exactly,
 // so a restored run is the same run. Written atomically, like every output.
+// Reading checks the state for consistency too (the running sums against the
+// position, the metrics rows against the epochs done): a tampered state would
+// otherwise train on into NaN metrics. run_id and data are absent in
+// checkpoints written before they were recorded (then null).
 import type { Config } from '../config/schema.js';
 import { WeightsFileError } from '../errors.js';
 import type { Vec } from '../kernels/matmul.js';
 import { OPTIMIZER_STATE, type OptimizerName } from '../model/optimizer.js';
+import { DataFingerprintSchema, type DataFingerprint } from '../train/fingerprint.js';
 import { TrainStateSchema, type TrainState } from '../train/state.js';
 import { readSafetensors, writeSafetensors, type Tensor } from './safetensors.js';
 
@@ -31,6 +38,10 @@ export interface Checkpoint<P extends Vec = Float32Array> {
   params: P;
   optimizer: { name: OptimizerName; state: Readonly<Record<string, P>> };
   bestParams: P | null;
+  /** The run folder's id (null: not recorded). */
+  runId?: string | null;
+  /** What the run trains on (null: not recorded). */
+  data?: DataFingerprint | null;
 }
 
 export function saveCheckpoint(file: string, ck: Checkpoint<Vec> & { config: Config }): void {
@@ -44,6 +55,8 @@ export function saveCheckpoint(file: string, ck: Checkpoint<Vec> & { config: Con
     optimizer: ck.optimizer.name,
     config: JSON.stringify(ck.config),
     state: JSON.stringify(ck.state),
+    ...(ck.runId ? { run_id: ck.runId } : {}),
+    ...(ck.data ? { data: JSON.stringify(ck.data) } : {}),
   });
 }
 
@@ -73,8 +86,16 @@ export function loadCheckpoint(file: string): Checkpoint {
     return fail(`metadata state: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
   const state: TrainState = parsed.data;
-  if (state.metrics.length !== state.epochsDone) {
-    fail(`metadata state: ${state.metrics.length} metrics rows for ${state.epochsDone} finished epochs`);
+  const inconsistent = stateProblem(state);
+  if (inconsistent !== null) fail(`metadata state: ${inconsistent}`);
+  let data: DataFingerprint | null = null;
+  if (metadata.data !== undefined) {
+    const fp = DataFingerprintSchema.safeParse(json('data'));
+    if (!fp.success) {
+      const issue = fp.error.issues[0];
+      return fail(`metadata data: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    }
+    data = fp.data;
   }
   const name = metadata.optimizer ?? 'sgd';
   if (!Object.hasOwn(OPTIMIZER_STATE, name)) {
@@ -93,5 +114,30 @@ export function loadCheckpoint(file: string): Checkpoint {
   };
   const optimizerState = Object.fromEntries(OPTIMIZER_STATE[name as OptimizerName].map((s) => [s, sameLength(s)]));
   const bestParams = tensors.has('best_params') ? sameLength('best_params') : null;
-  return { config, state, params: params.data, optimizer: { name: name as OptimizerName, state: optimizerState }, bestParams };
+  return {
+    config, state, params: params.data, optimizer: { name: name as OptimizerName, state: optimizerState }, bestParams,
+    runId: metadata.run_id ?? null, data,
+  };
+}
+
+/**
+ * What makes a state impossible for a run to have written, or null. The
+ * schema has checked the types and signs (and that every number is finite).
+ */
+function stateProblem(st: TrainState): string | null {
+  if (st.metrics.length !== st.epochsDone) return `${st.metrics.length} metrics rows for ${st.epochsDone} finished epochs`;
+  const row = st.metrics.findIndex((m, i) => m.epoch !== i + 1);
+  if (row >= 0) return `metrics row ${row + 1} is of epoch ${st.metrics[row].epoch}`;
+  const s = st.sums;
+  if (s.batches !== st.batchesDone) return `sums.batches is ${s.batches}, but batchesDone is ${st.batchesDone}`;
+  if (s.seen < s.batches) return `sums.seen is ${s.seen}, fewer than the ${s.batches} batches done (a batch has at least 1 sample)`;
+  if (s.correct > s.seen) return `sums.correct is ${s.correct}, more than the ${s.seen} samples seen`;
+  for (const key of ['data', 'l2', 'seconds'] as const) if (s[key] < 0) return `sums.${key} is ${s[key]}, expected >= 0`;
+  if (s.batches > 0 && s.seconds === 0) return `sums.seconds is 0 after ${s.batches} batches`;
+  if (st.best !== null) {
+    if (st.best.epoch > st.epochsDone) return `best.epoch is ${st.best.epoch}, after the ${st.epochsDone} epochs done`;
+    const val = st.metrics[st.best.epoch - 1].val_accuracy;
+    if (val !== st.best.val_accuracy) return `best.val_accuracy is ${st.best.val_accuracy}, but epoch ${st.best.epoch}'s row says ${val}`;
+  }
+  return null;
 }

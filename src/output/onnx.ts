@@ -8,7 +8,9 @@
 // stored ([out, in], nn.Linear's layout): the trainer's forward pass exactly.
 // Initializers keep the safetensors names (layers.0.weight, ...), float32
 // little-endian raw_data. Field numbers: onnx/onnx.proto (ONNX 1.8+).
-import type { Config } from '../config/schema.js';
+// How to feed the model is said three times: doc_string of the graph's input
+// and output, and metadata_props "input_format" and "output_format" (beside "config").
+import type { Config, OutputActivation } from '../config/schema.js';
 import type { Mlp } from '../model/mlp.js';
 import { ProtoWriter } from './protobuf.js';
 
@@ -16,6 +18,23 @@ export const ONNX_OPSET = 13;
 export const ONNX_IR_VERSION = 7;
 const FLOAT = 1; // TensorProto.DataType.FLOAT
 const ATTR_INT = 2; // AttributeProto.AttributeType.INT
+
+/**
+ * What an exported model takes: the trainer's own input scaling
+ * (src/data/batches.ts, PIXEL[v] = v / 255), images flattened row by row.
+ */
+export function inputFormat(inputs: number): string {
+  return inputs === 28 * 28
+    ? 'float32 [batch, 784]: each image row-major 28x28 (784 floats, row 0 first), pixel/255 in [0, 1], 0 = background, 1 = ink (MNIST: light digit on black)'
+    : `float32 [batch, ${inputs}]: the ${inputs} input features scaled as in training (pixel/255 in [0, 1])`;
+}
+
+/** What an exported model gives: one score per class, the predicted class their argmax. */
+export function outputFormat(output: OutputActivation, outputs: number): string {
+  return output === 'softmax'
+    ? `float32 [batch, ${outputs}]: class probabilities (softmax, summing to 1); the predicted class is the argmax`
+    : `float32 [batch, ${outputs}]: class scores in (0, 1), one sigmoid per class (they need not sum to 1); the predicted class is the argmax`;
+}
 
 const OP: Record<string, string> = { sigmoid: 'Sigmoid', tanh: 'Tanh', relu: 'Relu', softmax: 'Softmax' };
 
@@ -41,12 +60,12 @@ function node(op: string, inputs: string[], output: string, name: string, attrib
 }
 
 /** ValueInfoProto of a float tensor [batch, width], the batch dimension symbolic. */
-function floatMatrix(name: string, width: number): ProtoWriter {
+function floatMatrix(name: string, width: number, doc: string): ProtoWriter {
   const shape = new ProtoWriter()
     .message(1, new ProtoWriter().string(2, 'batch')) // dim { dim_param }
     .message(1, new ProtoWriter().varint(1, width)); // dim { dim_value }
   const tensorType = new ProtoWriter().varint(1, FLOAT).message(2, shape); // elem_type, shape
-  return new ProtoWriter().string(1, name).message(2, new ProtoWriter().message(1, tensorType)); // name, type { tensor_type }
+  return new ProtoWriter().string(1, name).message(2, new ProtoWriter().message(1, tensorType)).string(3, doc); // name, type { tensor_type }, doc_string
 }
 
 /** The ONNX model bytes of `model`; `config` goes into metadata_props for the record. */
@@ -70,14 +89,17 @@ export function onnxModel(model: Mlp, config: Config): Uint8Array {
   graph
     .string(2, 'mlp') // name
     .string(10, `${model.spec.layers.join('-')} MLP, ${model.spec.hidden} hidden, ${model.spec.output} output`) // doc_string
-    .message(11, floatMatrix('input', model.inputs)) // input
-    .message(12, floatMatrix('output', model.outputs)); // output
+    .message(11, floatMatrix('input', model.inputs, inputFormat(model.inputs))) // input
+    .message(12, floatMatrix('output', model.outputs, outputFormat(model.spec.output, model.outputs))); // output
+  const property = (key: string, value: string): ProtoWriter => new ProtoWriter().string(1, key).string(2, value); // StringStringEntryProto
 
   return new ProtoWriter()
     .varint(1, ONNX_IR_VERSION) // ir_version
     .string(2, 'mlp-mnist') // producer_name
     .message(7, graph) // graph
     .message(8, new ProtoWriter().string(1, '').varint(2, ONNX_OPSET)) // opset_import { domain "", version }
-    .message(14, new ProtoWriter().string(1, 'config').string(2, JSON.stringify(config))) // metadata_props
+    .message(14, property('input_format', inputFormat(model.inputs))) // metadata_props
+    .message(14, property('output_format', outputFormat(model.spec.output, model.outputs)))
+    .message(14, property('config', JSON.stringify(config)))
     .finish();
 }

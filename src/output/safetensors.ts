@@ -7,9 +7,12 @@
 //
 // The reader trusts nothing: every length and offset is checked against the
 // file size before use, tensors must exactly tile the byte buffer, and values
-// must be finite. F64, F16 and BF16 tensors are converted to F32.
+// must be finite. F64, F16 and BF16 tensors are converted to F32. The header
+// is checked whole (and shown to the caller's `inspect`, which may refuse the
+// file by its shapes) before any value is decoded.
 import { readInputFile } from '../read-file.js';
 import { WeightsFileError } from '../errors.js';
+import { MEMORY_LIMIT_BYTES } from '../model/memory.js';
 import { writeFileAtomic } from './atomic.js';
 
 export interface Tensor {
@@ -25,8 +28,14 @@ export interface Safetensors {
 /** Headers larger than this are refused (ours are under 2 KB; the reference implementation caps at 100 MB too). */
 export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
-/** Files larger than this are refused before they are read (a 784-300-10 model is 0.95 MB). */
-export const MAX_FILE_BYTES = 2 * 1024 ** 3 - 1;
+/**
+ * Files larger than this are refused before they are read (a 784-300-10
+ * model is 0.95 MB). Half the memory limit: reading a file holds its bytes,
+ * the values decoded from them and the model built from those, at least
+ * twice the file's size (F64; three times for F32), so no larger file could
+ * pass the memory check of src/model/memory.ts anyway.
+ */
+export const MAX_FILE_BYTES = MEMORY_LIMIT_BYTES / 2;
 
 const DTYPE_BYTES: Record<string, number> = { F32: 4, F64: 8, F16: 2, BF16: 2 };
 
@@ -63,7 +72,20 @@ export function encodeSafetensors(
 
 type Fail = (problem: string) => never;
 
-export function decodeSafetensors(buf: Uint8Array, file: string): Safetensors {
+/** A tensor as the header describes it, checked against the file but not yet decoded. */
+export interface TensorInfo {
+  dtype: string;
+  shape: number[];
+}
+
+/**
+ * Called with the checked header, before any tensor is decoded (which
+ * allocates 4 bytes per value): the place to refuse a file by its shapes.
+ * `fileBytes` is the size of the whole file.
+ */
+export type InspectHeader = (tensors: ReadonlyMap<string, TensorInfo>, metadata: Readonly<Record<string, string>>, fileBytes: number) => void;
+
+export function decodeSafetensors(buf: Uint8Array, file: string, inspect?: InspectHeader): Safetensors {
   const fail: Fail = (problem) => {
     throw new WeightsFileError(file, problem);
   };
@@ -72,14 +94,16 @@ export function decodeSafetensors(buf: Uint8Array, file: string): Safetensors {
   const dataStart = 8 + headerLen;
   const dataLen = buf.length - dataStart;
   const spans: Span[] = [];
-  const tensors = new Map<string, Tensor>();
   for (const [name, e] of Object.entries(entries)) {
     if (name === '__metadata__') continue;
-    const { begin, end, tensor } = readTensor(view, name, e, dataStart, dataLen, fail);
-    spans.push({ name, begin, end });
-    tensors.set(name, tensor);
+    spans.push(readEntry(name, e, dataLen, fail));
   }
   checkTiling(spans, dataLen, fail);
+  inspect?.(new Map(spans.map((s) => [s.name, { dtype: s.dtype, shape: s.shape }])), metadata, buf.length);
+  const tensors = new Map<string, Tensor>();
+  for (const s of spans) {
+    tensors.set(s.name, { shape: s.shape, data: decodeValues(view, dataStart + s.begin, s.count, s.dtype, `tensor ${s.name}`, fail) });
+  }
   return { tensors, metadata };
 }
 
@@ -88,8 +112,7 @@ function readHeader(buf: Uint8Array, fail: Fail): { view: DataView; headerLen: n
   if (buf.length < 8) fail(`too short for a safetensors file: ${buf.length} bytes, need at least 8`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const n = view.getBigUint64(0, true);
-  if (n === 0n) fail('header length is 0');
-  if (n > BigInt(MAX_HEADER_BYTES)) fail(`header length ${n} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
+  checkHeaderLength(n, fail);
   if (n > BigInt(buf.length - 8)) fail(`header length ${n} exceeds the ${buf.length - 8} bytes after the length field`);
   const headerLen = Number(n);
   let header: unknown;
@@ -100,6 +123,11 @@ function readHeader(buf: Uint8Array, fail: Fail): { view: DataView; headerLen: n
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) fail('header is not a JSON object');
   return { view, headerLen, entries: header as Record<string, unknown> };
+}
+
+function checkHeaderLength(n: bigint, fail: Fail): void {
+  if (n === 0n) fail('header length is 0');
+  if (n > BigInt(MAX_HEADER_BYTES)) fail(`header length ${n} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
 }
 
 function readMetadata(meta: unknown, fail: Fail): Record<string, string> {
@@ -114,15 +142,8 @@ function readMetadata(meta: unknown, fail: Fail): Record<string, string> {
   return metadata;
 }
 
-/** One header entry checked against the dtype table and the data's length, then its values decoded. */
-function readTensor(
-  view: DataView,
-  name: string,
-  e: unknown,
-  dataStart: number,
-  dataLen: number,
-  fail: Fail,
-): { begin: number; end: number; tensor: Tensor } {
+/** One header entry checked against the dtype table and the data's length (its values are decoded later). */
+function readEntry(name: string, e: unknown, dataLen: number, fail: Fail): Span {
   const where = `tensor ${name}`;
   if (e === null || typeof e !== 'object' || Array.isArray(e)) fail(`${where}: expected {dtype, shape, data_offsets}`);
   const { dtype, shape, data_offsets: offsets } = e as Record<string, unknown>;
@@ -143,20 +164,20 @@ function readTensor(
   if (count * size !== end - begin) {
     fail(`${where}: shape [${dims}] of ${dtype} needs ${count * size} bytes, data_offsets give ${end - begin}`);
   }
-  return { begin, end, tensor: { shape: dims, data: decodeValues(view, dataStart + begin, count, dtype as string, where, fail) } };
+  return { name, dtype: dtype as string, shape: dims, count, begin, end };
 }
 
-interface Span {
+interface Span extends TensorInfo {
   name: string;
+  count: number; // values
   begin: number;
   end: number;
 }
 
 /** The tensors must tile the byte buffer: no overlap, no gap, nothing after. */
-function checkTiling(spans: Span[], dataLen: number, fail: Fail): void {
-  spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
+function checkTiling(spans: readonly Span[], dataLen: number, fail: Fail): void {
   let covered = 0;
-  for (const s of spans) {
+  for (const s of [...spans].sort((a, b) => a.begin - b.begin || a.end - b.end)) {
     if (s.begin < covered) fail(`tensor ${s.name}: data_offsets [${s.begin}, ${s.end}] overlap another tensor`);
     if (s.begin > covered) fail(`bytes ${covered}..${s.begin} of the data belong to no tensor`);
     covered = s.end;
@@ -205,9 +226,16 @@ function halfToFloat(h: number): number {
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
-export function readSafetensors(file: string): Safetensors {
-  const buf = readInputFile(file, 'a safetensors file', MAX_FILE_BYTES, (f, problem) => new WeightsFileError(f, problem));
-  return decodeSafetensors(buf, file);
+/** Read (through readInputFile: pipes and devices too, at most MAX_FILE_BYTES) and decode; see decodeSafetensors for `inspect`. */
+export function readSafetensors(file: string, inspect?: InspectHeader): Safetensors {
+  const fail: Fail = (problem) => {
+    throw new WeightsFileError(file, problem);
+  };
+  const buf = readInputFile(file, 'a safetensors file', MAX_FILE_BYTES, (f, problem) => new WeightsFileError(f, problem), (head) => {
+    // A pipe or device: its header length is refused at once (/dev/zero: 0) rather than after MAX_FILE_BYTES bytes.
+    if (head.length >= 8) checkHeaderLength(new DataView(head.buffer, head.byteOffset, head.byteLength).getBigUint64(0, true), fail);
+  });
+  return decodeSafetensors(buf, file, inspect);
 }
 
 export function writeSafetensors(

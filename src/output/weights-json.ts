@@ -1,8 +1,10 @@
-// The weights as readable JSON (mlp-export --json): layer widths, activations
+// The weights as readable JSON (mlp-export --weights-json): layer widths, activations
 // and every tensor as nested arrays in PyTorch's names and [out, in] layout.
 // Each number is the float32 value printed as JavaScript prints it, so
 // Math.fround (or numpy.float32) of it gives the stored value back exactly.
+// "input_format" and "output_format" say how to feed the weights, as the ONNX export does.
 import type { Mlp } from '../model/mlp.js';
+import { inputFormat, outputFormat } from './onnx.js';
 
 export function weightsJson(model: Mlp): string {
   const tensors: Record<string, { shape: number[]; data: number[] | number[][] }> = {};
@@ -12,5 +14,6 @@ export function weightsJson(model: Mlp): string {
     tensors[name] = { shape: t.shape, data };
   }
   const { layers, hidden, output } = model.spec;
-  return `${JSON.stringify({ format: 'mlp-mnist weights', version: 1, layers, hidden, output, forward: 'a = f(a W^T + b) per layer', tensors })}\n`;
+  const io = { input_format: inputFormat(model.inputs), output_format: outputFormat(output, model.outputs) };
+  return `${JSON.stringify({ format: 'mlp-mnist weights', version: 1, layers, hidden, output, forward: 'a = f(a W^T + b) per layer', ...io, tensors })}\n`;
 }

@@ -4,8 +4,10 @@
 // __metadata__ holds the resolved config (JSON) and the format version.
 import type { Config } from '../config/schema.js';
 import { WeightsFileError } from '../errors.js';
+import { EVAL_CHUNK } from '../eval/evaluate.js';
+import { loadMemoryProblem } from '../model/memory.js';
 import { Mlp, type FloatArrayConstructor, type MlpSpec } from '../model/mlp.js';
-import { readSafetensors, writeSafetensors, type Tensor } from './safetensors.js';
+import { readSafetensors, writeSafetensors, type Tensor, type TensorInfo } from './safetensors.js';
 
 export const FORMAT = 'mlp-mnist';
 export const FORMAT_VERSION = '1';
@@ -33,38 +35,26 @@ export interface LoadedWeights {
   build(spec: Omit<MlpSpec, 'layers'>, Float?: FloatArrayConstructor): Mlp;
 }
 
-/** Read and check a weights file: consecutive layers.{l}.weight [O, I] / layers.{l}.bias [O] with matching widths. */
+/**
+ * Read and check a weights file: consecutive layers.{l}.weight [O, I] / layers.{l}.bias [O] with
+ * matching widths. The shapes are checked, and the memory a model of those widths needs to load
+ * and evaluate (src/model/memory.ts), before any value is decoded.
+ */
 export function loadWeights(file: string): LoadedWeights {
-  const { tensors, metadata } = readSafetensors(file);
   const fail = (problem: string): never => {
     throw new WeightsFileError(file, problem);
   };
-
-  const weights: Tensor[] = [];
-  const biases: Tensor[] = [];
-  for (let l = 0; tensors.has(`layers.${l}.weight`) || tensors.has(`layers.${l}.bias`); l++) {
-    const W = tensors.get(`layers.${l}.weight`) ?? fail(`missing tensor layers.${l}.weight`);
-    const b = tensors.get(`layers.${l}.bias`) ?? fail(`missing tensor layers.${l}.bias`);
-    if (W.shape.length !== 2) fail(`tensor layers.${l}.weight: expected 2 dimensions [out, in], found [${W.shape}]`);
-    if (b.shape.length !== 1 || b.shape[0] !== W.shape[0]) {
-      fail(`tensor layers.${l}.bias: expected shape [${W.shape[0]}], found [${b.shape}]`);
-    }
-    if (l > 0 && W.shape[1] !== weights[l - 1].shape[0]) {
-      fail(`tensor layers.${l}.weight: expected ${weights[l - 1].shape[0]} inputs (the outputs of layer ${l - 1}), found ${W.shape[1]}`);
-    }
-    weights.push(W);
-    biases.push(b);
-  }
-  if (weights.length === 0) {
-    const names = [...tensors.keys()].slice(0, 6).join(', ');
-    fail(`no tensors named layers.0.weight, layers.0.bias, ... (found: ${names || 'none'})`);
-  }
-  const expected = 2 * weights.length;
-  if (tensors.size !== expected) {
-    const extra = [...tensors.keys()].filter((k) => !/^layers\.\d+\.(weight|bias)$/.test(k) || Number(k.split('.')[1]) >= weights.length);
-    fail(`unexpected tensors: ${extra.slice(0, 6).join(', ')}`);
-  }
-  const layers = [weights[0].shape[1], ...weights.map((W) => W.shape[0])];
+  let layers: number[] = [];
+  let fileBytes = 0;
+  const { tensors, metadata } = readSafetensors(file, (header, _metadata, bytes) => {
+    layers = layerWidths(header, fail);
+    fileBytes = bytes;
+    const problem = loadMemoryProblem(layers, fileBytes, 4, EVAL_CHUNK);
+    if (problem !== null) fail(problem);
+  });
+  const L = layers.length - 1;
+  const weights = Array.from({ length: L }, (_, l) => tensors.get(`layers.${l}.weight`)!);
+  const biases = Array.from({ length: L }, (_, l) => tensors.get(`layers.${l}.bias`)!);
 
   let storedConfig: unknown = null;
   if (metadata.config !== undefined) {
@@ -79,6 +69,9 @@ export function loadWeights(file: string): LoadedWeights {
     layers,
     storedConfig,
     build(spec, Float = Float32Array) {
+      // A float64 model (mlp-grad) takes twice the bytes the first check assumed.
+      const problem = loadMemoryProblem(layers, fileBytes, Float.BYTES_PER_ELEMENT, EVAL_CHUNK);
+      if (problem !== null) fail(problem);
       const model = new Mlp({ ...spec, layers }, Float);
       for (let l = 0; l < weights.length; l++) {
         model.W[l].set(weights[l].data);
@@ -87,4 +80,30 @@ export function loadWeights(file: string): LoadedWeights {
       return model;
     },
   };
+}
+
+/** The layer widths the header's tensors describe, input first; anything else is an error. */
+function layerWidths(header: ReadonlyMap<string, TensorInfo>, fail: (problem: string) => never): number[] {
+  const weights: TensorInfo[] = [];
+  for (let l = 0; header.has(`layers.${l}.weight`) || header.has(`layers.${l}.bias`); l++) {
+    const W = header.get(`layers.${l}.weight`) ?? fail(`missing tensor layers.${l}.weight`);
+    const b = header.get(`layers.${l}.bias`) ?? fail(`missing tensor layers.${l}.bias`);
+    if (W.shape.length !== 2) fail(`tensor layers.${l}.weight: expected 2 dimensions [out, in], found [${W.shape}]`);
+    if (b.shape.length !== 1 || b.shape[0] !== W.shape[0]) {
+      fail(`tensor layers.${l}.bias: expected shape [${W.shape[0]}], found [${b.shape}]`);
+    }
+    if (l > 0 && W.shape[1] !== weights[l - 1].shape[0]) {
+      fail(`tensor layers.${l}.weight: expected ${weights[l - 1].shape[0]} inputs (the outputs of layer ${l - 1}), found ${W.shape[1]}`);
+    }
+    weights.push(W);
+  }
+  if (weights.length === 0) {
+    const names = [...header.keys()].slice(0, 6).join(', ');
+    fail(`no tensors named layers.0.weight, layers.0.bias, ... (found: ${names || 'none'})`);
+  }
+  if (header.size !== 2 * weights.length) {
+    const extra = [...header.keys()].filter((k) => !/^layers\.\d+\.(weight|bias)$/.test(k) || Number(k.split('.')[1]) >= weights.length);
+    fail(`unexpected tensors: ${extra.slice(0, 6).join(', ')}`);
+  }
+  return [weights[0].shape[1], ...weights.map((W) => W.shape[0])];
 }

@@ -54,46 +54,70 @@ function epochLines(title: string, rows: Point[], y: { title: string; format?: s
   };
 }
 
-/** The loss terms a run has (a term that is 0 in every epoch is off), by their metrics key. */
-export function lossSeries(metrics: readonly EpochMetrics[]): Array<[string, keyof EpochMetrics]> {
+type Series = [string, keyof EpochMetrics];
+
+/**
+ * The loss curves of a run, by panel. `log`: the data loss of the training
+ * and the validation samples, on one log axis so that they compare at a
+ * glance and stay readable after the first epochs, and the total (data +
+ * regularizers) only when a regularizer term is non-zero (it would repeat the
+ * data curve otherwise). `linear`: the regularizer terms (the discriminative
+ * one is negative), and any curve with a value <= 0, which a log axis cannot
+ * place.
+ */
+export function lossSeries(metrics: readonly EpochMetrics[]): { log: Series[]; linear: Series[] } {
   const on = (key: keyof EpochMetrics): boolean => metrics.some((m) => typeof m[key] === 'number' && m[key] !== 0);
-  const series: Array<[string, keyof EpochMetrics]> = [['total (train)', 'loss'], ['data (train)', 'loss_data']];
-  if (on('loss_discriminative')) series.push(['discriminative (train)', 'loss_discriminative']);
-  if (on('loss_l2')) series.push(['L2 (train)', 'loss_l2']);
-  if (on('val_loss')) series.push(['data (validation)', 'val_loss']);
-  return series;
+  const some = (key: keyof EpochMetrics): boolean => metrics.some((m) => typeof m[key] === 'number');
+  const positive = ([, key]: Series): boolean => metrics.every((m) => typeof m[key] !== 'number' || m[key] > 0);
+  const regularized = on('loss_discriminative') || on('loss_l2');
+  const main: Series[] = [['data (train)', 'loss_data']];
+  if (some('val_loss')) main.push(['data (validation)', 'val_loss']);
+  if (regularized) main.push(['total (train)', 'loss']);
+  const terms: Series[] = [];
+  if (on('loss_discriminative')) terms.push(['discriminative (train)', 'loss_discriminative']);
+  if (on('loss_l2')) terms.push(['L2 (train)', 'loss_l2']);
+  return { log: main.filter(positive), linear: [...main.filter((s) => !positive(s)), ...terms] };
+}
+
+/** A chart that can sit in an hconcat (vega-lite exports no name for it from its stable entry). */
+type Panel = Extract<TopLevelSpec, { hconcat: unknown }>['hconcat'][number];
+
+function lossPanel(title: string | undefined, rows: Point[], domain: string[], log: boolean, width: number): Panel {
+  return {
+    ...(title ? { title } : {}),
+    width,
+    height: HEIGHT,
+    data: { values: rows },
+    mark: POINT,
+    encoding: {
+      x: EPOCH_X,
+      description: { field: 'label' },
+      y: {
+        field: 'value',
+        type: 'quantitative',
+        title: log ? 'loss per sample (log scale)' : 'per sample',
+        scale: log ? { type: 'log' } : { zero: false },
+      },
+      // One colour per curve across both panels, in the order of lossSeries.
+      color: { field: 'series', type: 'nominal', title: null, scale: { domain }, legend: { orient: 'bottom', labelLimit: 240 } },
+    },
+  };
 }
 
 /**
- * Loss per training sample, one panel per term with its own y scale: the
- * terms differ by orders of magnitude, and the discriminative one is negative.
+ * Loss per sample per epoch: training and validation data loss on one log
+ * axis; the regularizer terms, when there are any, in a second panel on a
+ * linear axis (they differ from the data loss by orders of magnitude, and the
+ * discriminative term is negative).
  */
 export function lossChart(metrics: readonly EpochMetrics[]): TopLevelSpec {
-  const series = lossSeries(metrics);
-  const rows = longFormat('loss', metrics, series);
-  return {
-    title: 'Loss per sample, by term',
-    data: { values: rows },
-    facet: {
-      field: 'series',
-      type: 'nominal',
-      title: null,
-      sort: series.map(([name]) => name),
-      header: { labelFontSize: 12, labelFontWeight: 'bold' },
-    },
-    columns: series.length, // one row: at most 5 panels
-    spec: {
-      width: 220,
-      height: 150,
-      mark: POINT,
-      encoding: {
-        x: EPOCH_X,
-        y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
-        description: { field: 'label' },
-      },
-    },
-    resolve: { scale: { y: 'independent' } },
-  };
+  const { log, linear } = lossSeries(metrics);
+  const domain = [...log, ...linear].map(([name]) => name);
+  const two = log.length > 0 && linear.length > 0;
+  const panels: Panel[] = [];
+  if (log.length > 0) panels.push(lossPanel(two ? 'data loss and total' : undefined, longFormat('loss', metrics, log), domain, true, two ? 380 : WIDTH));
+  if (linear.length > 0) panels.push(lossPanel(two ? 'regularizer terms' : undefined, longFormat('loss', metrics, linear), domain, false, two ? 300 : WIDTH));
+  return { title: 'Loss per sample', hconcat: panels };
 }
 
 export function accuracyChart(metrics: readonly EpochMetrics[]): TopLevelSpec {
@@ -104,11 +128,16 @@ export function accuracyChart(metrics: readonly EpochMetrics[]): TopLevelSpec {
   return epochLines('Accuracy per epoch', rows, { title: 'accuracy', format: '.1%' });
 }
 
-/** Seconds per epoch (training and evaluation, stacked bars) and GFLOP/s (line, right axis). */
+/**
+ * Seconds per epoch (training, and scoring the validation split when there is
+ * one, stacked bars) and GFLOP/s (line, right axis).
+ */
 export function timingChart(metrics: readonly EpochMetrics[]): TopLevelSpec {
+  const validated = metrics.some((m) => m.val_accuracy !== null);
+  const parts = validated ? ['training', 'validation'] : ['training'];
   const seconds = metrics.flatMap((m) => [
     { epoch: m.epoch, part: 'training', seconds: m.seconds },
-    { epoch: m.epoch, part: 'evaluation', seconds: m.eval_seconds },
+    ...(validated ? [{ epoch: m.epoch, part: 'validation', seconds: m.eval_seconds }] : []),
   ]);
   const gflops = metrics.map((m) => ({ epoch: m.epoch, gflops: m.gflops }));
   return {
@@ -122,7 +151,7 @@ export function timingChart(metrics: readonly EpochMetrics[]): TopLevelSpec {
         encoding: {
           x: { field: 'epoch', type: 'ordinal', axis: { labelAngle: 0 } },
           y: { field: 'seconds', type: 'quantitative', stack: 'zero', title: 'seconds' },
-          color: { field: 'part', type: 'nominal', title: null, scale: { range: ['#4c78a8', '#9ecae9'] }, legend: { orient: 'bottom' } },
+          color: { field: 'part', type: 'nominal', title: null, scale: { domain: parts, range: ['#4c78a8', '#9ecae9'] }, legend: { orient: 'bottom' } },
         },
       },
       {
@@ -138,51 +167,68 @@ export function timingChart(metrics: readonly EpochMetrics[]): TopLevelSpec {
   };
 }
 
-/** Heatmap of the confusion matrix with the counts written in; a symlog colour scale so the few errors still show beside the diagonal. */
-export function confusionChart(confusion: readonly number[][]): TopLevelSpec {
+/** What the classes are called on axes and titles: MNIST's ten are digits, other models' outputs are classes. */
+const classWord = (O: number): string => (O === 10 ? 'digit' : 'class');
+
+/** Up to this many classes a confusion cell holds its count as text, and the zero cells are drawn. */
+const CONFUSION_TEXT_MAX = 20;
+
+/**
+ * Heatmap of the confusion matrix with the counts written in; a symlog colour
+ * scale so the few errors still show beside the diagonal. With many classes
+ * (a 300-output model) the cells shrink and only the non-zero ones are drawn,
+ * their count in the tooltip: O^2 cells of text would not fit, nor load.
+ * `weights` (which weights were scored) is the subtitle.
+ */
+export function confusionChart(confusion: readonly number[][], weights: string): TopLevelSpec {
   const O = confusion.length;
-  const rows = confusion.flatMap((row, t) => row.map((count, p) => ({ true: t, predicted: p, count })));
-  const max = Math.max(...rows.map((r) => r.count));
-  const cell = Math.max(26, Math.min(42, Math.floor(420 / O)));
+  const word = classWord(O);
+  const dense = O <= CONFUSION_TEXT_MAX;
+  const rows = confusion.flatMap((row, t) => row.flatMap((count, p) => (dense || count > 0 ? [{ true: t, predicted: p, count }] : [])));
+  const max = rows.reduce((m, r) => Math.max(m, r.count), 1);
+  const cell = dense ? Math.max(26, Math.min(42, Math.floor(420 / O))) : Math.max(2, Math.floor(600 / O));
+  const axis = { labelAngle: 0, labelOverlap: true } as const;
+  const rect = {
+    mark: 'rect',
+    encoding: { color: { field: 'count', type: 'quantitative', scale: { type: 'symlog', scheme: 'blues' }, legend: null } },
+  } as const;
+  const text = {
+    mark: { type: 'text', fontSize: cell > 34 ? 11 : 9 },
+    encoding: {
+      text: { field: 'count', type: 'quantitative' },
+      color: { condition: { test: `datum.count > ${Math.sqrt(max)}`, value: 'white' }, value: '#222' },
+    },
+  } as const;
+  // Every class on both axes, also those no sample was or was predicted as.
+  const domain = Array.from({ length: O }, (_, k) => k);
   return {
-    title: 'Confusion matrix (rows: true digit, columns: predicted)',
+    title: { text: `Confusion matrix (rows: true ${word}, columns: predicted)`, subtitle: weights },
     width: cell * O,
     height: cell * O,
     data: { values: rows },
     encoding: {
-      x: { field: 'predicted', type: 'ordinal', axis: { orient: 'top', labelAngle: 0 } },
-      y: { field: 'true', type: 'ordinal', title: 'true digit' },
+      x: { field: 'predicted', type: 'ordinal', scale: { domain }, axis: { orient: 'top', ...axis } },
+      y: { field: 'true', type: 'ordinal', scale: { domain }, title: `true ${word}`, axis },
     },
-    layer: [
-      {
-        mark: 'rect',
-        encoding: { color: { field: 'count', type: 'quantitative', scale: { type: 'symlog', scheme: 'blues' }, legend: null } },
-      },
-      {
-        mark: { type: 'text', fontSize: cell > 34 ? 11 : 9 },
-        encoding: {
-          text: { field: 'count', type: 'quantitative' },
-          color: { condition: { test: `datum.count > ${Math.sqrt(Math.max(1, max))}`, value: 'white' }, value: '#222' },
-        },
-      },
-    ],
+    layer: dense ? [rect, text] : [rect],
   };
 }
 
-/** Precision and recall per digit as dots (the differences are a few points: bars from 0 would hide them). */
-export function perClassChart(perClass: readonly ClassFigures[]): TopLevelSpec {
+/** Precision and recall per class as dots (the differences are a few points: bars from 0 would hide them). */
+export function perClassChart(perClass: readonly ClassFigures[], weights: string): TopLevelSpec {
   const rows = perClass.flatMap((k) => [
     { digit: k.digit, measure: 'precision', value: k.precision },
     { digit: k.digit, measure: 'recall', value: k.recall },
   ]);
+  const word = classWord(perClass.length);
   return {
-    title: 'Precision and recall per digit',
+    title: { text: `Precision and recall per ${word}`, subtitle: weights },
     width: WIDTH,
     height: HEIGHT,
     data: { values: rows },
-    mark: { type: 'point', filled: true, size: 80 },
+    mark: { type: 'point', filled: true, size: perClass.length > CONFUSION_TEXT_MAX ? 20 : 80 },
     encoding: {
-      x: { field: 'digit', type: 'ordinal', axis: { labelAngle: 0 } },
+      x: { field: 'digit', type: 'ordinal', title: word, axis: { labelAngle: 0, labelOverlap: true } },
       y: { field: 'value', type: 'quantitative', scale: { zero: false }, axis: { format: '.1%' }, title: null },
       color: { field: 'measure', type: 'nominal', title: null, legend: { orient: 'bottom' } },
       shape: { field: 'measure', type: 'nominal', title: null },

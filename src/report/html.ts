@@ -1,7 +1,9 @@
 // report.html: the charts inlined, with tables of the exact figures beside
 // them. One file, inline CSS, no script, no URL: it opens offline anywhere.
+import type { Dataset } from '../data/mnist.js';
+import type { Evaluation } from '../eval/evaluate.js';
 import type { EpochMetrics } from '../train/state.js';
-import type { Chart, EvaluationHalf, ReportParts, Section, TrainingHalf } from './types.js';
+import type { Chart, EvaluationHalf, ReportParts, ScoredWeights, Section, TrainingHalf } from './types.js';
 import { escapeXml as esc, inlineSvg } from './xml.js';
 
 const CSS = `
@@ -12,6 +14,7 @@ header p { margin: 0; opacity: 0.85; font-size: 13px; }
 main { padding: 8px 32px 40px; max-width: 1400px; }
 section { margin-top: 24px; }
 h2 { font-size: 18px; border-bottom: 2px solid #d0d4da; padding-bottom: 4px; }
+h3 { font-size: 15px; margin: 20px 0 8px; }
 .figures { display: flex; flex-wrap: wrap; gap: 12px; }
 .figure { background: white; border-radius: 6px; padding: 10px 16px; box-shadow: 0 1px 2px rgba(0,0,0,0.08); }
 .figure b { display: block; font-size: 20px; }
@@ -22,6 +25,7 @@ h2 { font-size: 18px; border-bottom: 2px solid #d0d4da; padding-bottom: 4px; }
 table { border-collapse: collapse; background: white; font-size: 12px; font-variant-numeric: tabular-nums; }
 th, td { padding: 3px 8px; text-align: right; border-bottom: 1px solid #e3e6ea; }
 th { background: #eef0f3; }
+#weights-compared td:first-child, #weights-compared th:first-child { text-align: left; }
 pre { background: white; padding: 12px; border-radius: 6px; font-size: 12px; overflow-x: auto; }
 details { margin-top: 12px; }
 `;
@@ -88,24 +92,48 @@ ${metricsTable(metrics)}
 </section>`;
 }
 
-function evaluationSection({ weights, ds, evaluation: e }: EvaluationHalf, charts: readonly Chart[]): string {
-  const head = ['digit', 'precision', 'recall', 'support'];
+const misclassified = (e: Evaluation): number => e.n - Math.round(e.accuracy * e.n);
+
+/** Accuracy, loss and error count of one set of weights, its charts, and its per-class table (ids suffixed to stay unique). */
+function scoredBlock(ds: Dataset, { label, evaluation: e }: ScoredWeights, charts: readonly Chart[], section: Section, suffix: string): string {
+  const word = e.per_class.length === 10 ? 'digit' : 'class';
+  const head = [word, 'precision', 'recall', 'support'];
   const rows = e.per_class.map((k) => [String(k.digit), pct(k.precision), pct(k.recall), String(k.support)]);
   return `
-<section id="evaluation"><h2>Evaluation on the ${esc(ds.name)} set</h2>
+<div class="scored" id="scored${suffix}"><h3>${esc(label)}</h3>
 ${figures([
-  ['weights', weights],
   [`${ds.name} accuracy`, pct(e.accuracy)],
   ['loss per sample', e.loss.toFixed(4)],
   ['samples', String(e.n)],
-  ['misclassified', String(e.n - Math.round(e.accuracy * e.n))],
+  ['misclassified', String(misclassified(e))],
 ])}
-${chartsOf(charts, 'evaluation')}
-<details open><summary>Precision and recall per digit</summary>
-${table(head, rows, 'per-class')}
+${chartsOf(charts, section)}
+<details open><summary>Precision and recall per ${word}: ${esc(label)}</summary>
+${table(head, rows, `per-class${suffix}`)}
 </details>
+</div>`;
+}
+
+/** Both sets of weights side by side in one table, when the run kept its best-validation weights. */
+function comparison(ds: Dataset, scored: readonly ScoredWeights[]): string {
+  if (scored.length < 2) return '';
+  const head = ['weights', `${ds.name} accuracy`, 'loss per sample', 'misclassified'];
+  const rows = scored.map(({ label, evaluation: e }) => [label, pct(e.accuracy), e.loss.toFixed(4), String(misclassified(e))]);
+  return `<p>The ${esc(ds.name)} set scored twice: with the weights after the last epoch, and with the weights of the epoch of best validation accuracy.</p>
+${table(head, rows, 'weights-compared')}`;
+}
+
+function evaluationSection({ weights, ds, evaluation, predicted, best }: EvaluationHalf, charts: readonly Chart[]): string {
+  const last: ScoredWeights = { label: weights, evaluation, predicted };
+  const scored = best ? [last, best] : [last];
+  return `
+<section id="evaluation"><h2>Evaluation on the ${esc(ds.name)} set</h2>
+${comparison(ds, scored)}
+${scoredBlock(ds, last, charts, 'evaluation', '')}
+${best ? scoredBlock(ds, best, charts, 'evaluation-best', '-best') : ''}
 </section>
 <section id="weights"><h2>What the hidden units look for</h2>
+<p>The first layer of ${esc(weights)}.</p>
 ${chartsOf(charts, 'weights')}
 </section>`;
 }

@@ -40,7 +40,8 @@ export function tileGridSvg(title: string, note: string, tiles: readonly Tile[],
   const rows = Math.ceil(tiles.length / cols);
   const cellW = size + pad;
   const cellH = size + captionH + pad;
-  const width = Math.max(360, pad + cols * cellW);
+  // Wide enough for the tiles and for the two lines of text (estimated: no font metrics here).
+  const width = Math.max(360, pad + cols * cellW, 2 * pad + Math.ceil(Math.max(0.6 * 14 * title.length, 0.55 * 11 * note.length)));
   const height = head + rows * cellH + pad;
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
@@ -79,8 +80,12 @@ function digitPng(images: Uint8Array, index: number, side: number): Buffer {
   });
 }
 
-/** The first `max` misclassified samples, in dataset order, from the per-sample predictions. */
-export function misclassifiedGrid(ds: Dataset, predicted: Uint8Array, evaluation: Evaluation, max: number): string | null {
+/**
+ * The first `max` misclassified samples, in dataset order, from the per-sample
+ * predictions (class indices of any size: a model may have 300 outputs);
+ * `weights` names the weights that made them.
+ */
+export function misclassifiedGrid(ds: Dataset, predicted: Int32Array, evaluation: Evaluation, max: number, weights: string): string | null {
   const side = imageSide(ds.features);
   if (side === null) return null;
   const tiles: Tile[] = [];
@@ -94,7 +99,7 @@ export function misclassifiedGrid(ds: Dataset, predicted: Uint8Array, evaluation
   }
   const wrong = evaluation.n - Math.round(evaluation.accuracy * evaluation.n);
   const note = `${wrong} of ${evaluation.n} ${ds.name} digits misclassified; the first ${tiles.length} in ${ds.name}-set order, captioned true → predicted`;
-  return tileGridSvg('Misclassified digits', note, tiles, 2 * side, 12);
+  return tileGridSvg(`Misclassified digits: ${weights}`, note, tiles, 2 * side, 12);
 }
 
 /**

@@ -26,14 +26,25 @@ export interface TrainingHalf {
   summary: RunSummary;
 }
 
+/** One set of weights scored on the evaluation half's dataset. */
+export interface ScoredWeights {
+  /** Which weights these are, as the page names them, e.g. "best.safetensors (epoch 7, best validation accuracy)". */
+  label: string;
+  evaluation: Evaluation;
+  /** Predicted class of every sample of ds (any class index: a model may have more than 256 outputs). */
+  predicted: Int32Array;
+}
+
 export interface EvaluationHalf {
-  /** Where the weights came from (a file, or "the last epoch"). */
+  /** Which weights were scored, as the page names them: a file, e.g. "model.safetensors (epoch 30, the last epoch)". */
   weights: string;
   model: Mlp;
   ds: Dataset;
   evaluation: Evaluation;
   /** Predicted class of every sample of ds. */
-  predicted: Uint8Array;
+  predicted: Int32Array;
+  /** The best-validation weights of the run scored on the same data, when the run kept them. */
+  best?: ScoredWeights;
 }
 
 export interface ReportParts {
@@ -42,7 +53,8 @@ export interface ReportParts {
   evaluation?: EvaluationHalf;
 }
 
-export type Section = 'training' | 'evaluation' | 'weights';
+/** Where html.ts puts a chart; 'evaluation-best' holds the best weights' charts beside the last ones. */
+export type Section = 'training' | 'evaluation' | 'evaluation-best' | 'weights';
 
 export interface Chart {
   name: string; // file name without .svg

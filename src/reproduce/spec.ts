@@ -30,6 +30,9 @@ const CiSchema = z.strictObject({
   rows: z.array(CiRowSchema).min(1),
 });
 
+/** Seeds 1..TABLE_SEEDS per row: the default of --seeds, and what a published row needs. */
+export const TABLE_SEEDS = 5;
+
 export type RowSpec = z.output<typeof RowSchema> & { configPath: string };
 export interface TableSpec {
   file: string;

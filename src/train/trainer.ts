@@ -16,13 +16,15 @@ import { DivergenceError } from '../errors.js';
 import { argmax, EVAL_CHUNK, Evaluator, type Evaluation } from '../eval/evaluate.js';
 import { createTrainPass } from '../model/create-pass.js';
 import type { Mlp, Vec } from '../model/mlp.js';
-import { newOptimizerState, type OptimizerSettings, type OptimizerState } from '../model/optimizer.js';
+import { newOptimizerState, optimizerSettings, type OptimizerSettings, type OptimizerState } from '../model/optimizer.js';
 import type { TrainPass } from '../model/pass.js';
 import { oneHot, type OutputBatch } from '../objective/batch.js';
 import { Objective, objectiveSpec, type TermValues } from '../objective/objective.js';
 import { Rng, STREAM_SHUFFLE } from '../rng.js';
+import { divergenceCause } from './divergence.js';
+import { checkTrainMemory } from './memory.js';
 import { lrAt, warmupFactor } from './schedule.js';
-import { zeroSums, type EpochMetrics, type EpochSums, type TrainState } from './state.js';
+import { addBatch, zeroSums, type EpochMetrics, type TrainState } from './state.js';
 
 const YIELD_MS = 50;
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -60,11 +62,6 @@ export interface TrainHooks {
   shouldStop?(): boolean;
 }
 
-/** The optimizer a config asks for. */
-export function optimizerSettings(cfg: Config): OptimizerSettings {
-  return { name: 'sgd', momentum: cfg.training.momentum };
-}
-
 export class Trainer {
   readonly cfg: Config;
   readonly model: Mlp;
@@ -85,6 +82,7 @@ export class Trainer {
   private lastYield = 0;
 
   constructor(cfg: Config, model: Mlp, train: Dataset, validation: Dataset | null) {
+    checkTrainMemory(cfg, train, validation); // refuse before the passes allocate
     this.cfg = cfg;
     this.model = model;
     const t = cfg.training;
@@ -135,10 +133,20 @@ export class Trainer {
     this.st = structuredClone(state);
   }
 
+  /**
+   * Whether the state is that of a run early stopping ended (its patience ran
+   * out at the last finished epoch): run() then trains no further.
+   */
+  get stoppedEarly(): boolean {
+    const { st } = this;
+    const patience = this.cfg.training.early_stopping.patience;
+    return patience > 0 && st.batchesDone === 0 && st.best !== null && st.epochsDone - st.best.epoch >= patience;
+  }
+
   async run(hooks: TrainHooks = {}): Promise<TrainResult> {
     const { st } = this;
     const epochs = this.cfg.training.epochs;
-    let stopped: StopReason = 'completed';
+    let stopped: StopReason = this.stoppedEarly ? 'early_stopping' : 'completed';
     this.pass.load(this.model.params, this.optimizerState);
     this.lastYield = performance.now();
     while (st.epochsDone < epochs && stopped === 'completed') {
@@ -153,10 +161,10 @@ export class Trainer {
         stopped = 'interrupted';
         break;
       }
-      this.checkFinite(e + 1, this.batcher.count, lr);
+      this.checkFinite(e + 1, this.batcher.count, lr, this.stepLr(e, this.batcher.count - 1, lr));
       const evalStart = performance.now();
       const val = this.validator?.run() ?? null;
-      const m = this.epochMetrics(e + 1, lr, val, (performance.now() - evalStart) / 1000);
+      const m = this.epochMetrics(e + 1, this.stepLr(e, this.batcher.count - 1, lr), val, (performance.now() - evalStart) / 1000);
       st.metrics.push(m);
       st.epochsDone = e + 1;
       st.batchesDone = 0;
@@ -182,7 +190,7 @@ export class Trainer {
     let start = performance.now();
     for (let k = st.batchesDone; k < batcher.count; k++) {
       const v = this.trainBatch(e, k, lr);
-      addTerms(sums, v, this.batch.n);
+      addBatch(sums, v, this.batch.n);
       st.batchesDone = k + 1;
       hooks.onBatch?.(e + 1, k + 1, batcher.count, (sums.data + sums.discriminative + sums.l2) / sums.seen);
       const stop = hooks.shouldStop?.() === true;
@@ -191,7 +199,7 @@ export class Trainer {
         sums.seconds += (now - start) / 1000;
         start = now;
         this.sync();
-        if (!stop) this.checkFinite(e + 1, k + 1, lr);
+        if (!stop) this.checkFinite(e + 1, k + 1, lr, this.stepLr(e, k, lr));
         hooks.onCheckpoint?.(this.snapshot());
       }
       if (stop) return false;
@@ -214,16 +222,19 @@ export class Trainer {
     oneHot(b.D, batcher.labels, n, b.O);
     b.n = n;
     const v = this.objective.values(b);
+    const rate = this.stepLr(e, k, lr);
     if (!Number.isFinite(v.total)) {
-      throw new DivergenceError(
-        `training diverged at epoch ${e + 1}, batch ${k + 1}: the loss is ${v.total} ` +
-          `(the learning rate ${lr} is likely too large)`,
-      );
+      throw new DivergenceError(`training diverged at epoch ${e + 1}, batch ${k + 1}: the loss is ${v.total} (${divergenceCause(this.cfg.regularization, lr, rate, n)})`);
     }
     for (let i = 0; i < n; i++) if (argmax(Y, i * b.O, b.O) === batcher.labels[i]) this.st.sums.correct++;
     this.objective.backward(pass, b);
-    pass.step(lr * warmupFactor(this.cfg.training.lr_schedule.warmup_steps, e * batcher.count + k), n);
+    pass.step(rate, n);
     return v;
+  }
+
+  /** The rate of step k of epoch e: the epoch's rate `lr` times the warm-up factor of that step. */
+  private stepLr(e: number, k: number, lr: number): number {
+    return lr * warmupFactor(this.cfg.training.lr_schedule.warmup_steps, e * this.batcher.count + k);
   }
 
   /** The finished epoch's metrics row, from its sums. */
@@ -267,27 +278,13 @@ export class Trainer {
     this.pass.store(this.model.params, this.optimizerState);
   }
 
-  /** Weights that overflowed (a loss can stay finite while they do) end the run before anything saves them. */
-  private checkFinite(epoch: number, batch: number, lr: number): void {
+  /** Weights that overflowed (a loss can stay finite while they do) end the run before anything saves them; `rate` is the last step's. */
+  private checkFinite(epoch: number, batch: number, lr: number, rate: number): void {
     const p = this.model.params;
     for (let i = 0; i < p.length; i++) {
       if (!Number.isFinite(p[i])) {
-        throw new DivergenceError(
-          `training diverged at epoch ${epoch}, batch ${batch}: a weight is ${p[i]} ` +
-            `(the learning rate ${lr} is likely too large)`,
-        );
+        throw new DivergenceError(`training diverged at epoch ${epoch}, batch ${batch}: a weight is ${p[i]} (${divergenceCause(this.cfg.regularization, lr, rate, this.batcher.size)})`);
       }
     }
   }
-}
-
-/** A batch of n rows into the epoch's sums. */
-function addTerms(sums: EpochSums, v: TermValues, n: number): void {
-  sums.data += v.data;
-  sums.discriminative += v.discriminative;
-  sums.l2 += v.l2;
-  sums.trSw += v.trSw ?? 0;
-  sums.trSb += v.trSb ?? 0;
-  sums.seen += n;
-  sums.batches++;
 }

@@ -4,6 +4,9 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { defaultConfig, type Config } from '../../src/config/schema.js';
+import { Mlp } from '../../src/model/mlp.js';
+import { saveWeights } from '../../src/output/weights.js';
 import { cli, tempDir } from '../helpers/cli.js';
 
 const dir = tempDir();
@@ -27,7 +30,7 @@ const empty = file('empty.yaml', '');
 const CASES: Array<[string, 'mlp-train' | 'mlp-eval', string[], RegExp]> = [
   ['truncated IDX', 'mlp-train', ['--config', empty, '--set', `data.test.images=${truncated}`, '--set', 'data.limit=100', '--out', join(dir, 'r1')], /truncated-idx3-ubyte: truncated/],
   ['wrong magic', 'mlp-train', ['--config', empty, '--set', `data.test.images=${badMagic}`, '--set', 'data.limit=100', '--out', join(dir, 'r2')], /bad-magic-idx3-ubyte: .*magic/],
-  ['unknown config key', 'mlp-train', ['--config', unknownKey], /typo\.yaml: training\.learning_rate: unknown key \(did you mean training\.lr\?\)/],
+  ['unknown config key', 'mlp-train', ['--config', unknownKey], /typo\.yaml(:2:3)?: training\.learning_rate: unknown key \(did you mean training\.lr\?\)/], // line:column: the config loader's
   ['bad --set value', 'mlp-train', ['--set', 'training.lr=-1'], /training\.lr: .*-1/],
   ['corrupt weights', 'mlp-eval', ['--weights', garbage], /garbage\.safetensors: /],
   ['missing weights', 'mlp-eval', ['--weights', join(dir, 'nope.safetensors')], /nope\.safetensors: no such file/],
@@ -64,5 +67,55 @@ describe('--print-config', () => {
     expect(c.model.layers).toEqual([784, 300, 10]);
     expect(c.loss).toBe('mse');
     expect(c.training.batch_size).toBe(100);
+  });
+});
+
+describe('weights files: the model is theirs, and a problem in their stored config is theirs', () => {
+  const config = defaultConfig();
+  config.model.layers = [784, 16, 10];
+  const model = new Mlp(config.model);
+  model.init(config.model.init, 1, config.model.output_bias);
+  const save = (name: string, stored: unknown): string => {
+    const p = join(dir, name);
+    saveWeights(p, model, stored as Config);
+    return p;
+  };
+  const weights = save('sigmoid.safetensors', config);
+  const softmaxYaml = file('softmax.yaml', 'model: {output: softmax}\nloss: cross_entropy\n');
+  const refusal = (source: string, key: string, was: string, got: string): string =>
+    `error: ${source}: model.${key}: the weights file ${weights} was trained with ${was}, not ${got}; saved weights keep their model (drop this override)\n`;
+
+  it.each([
+    ['--set model.hidden=relu', ['--set', 'model.hidden=relu'], refusal('--set', 'hidden', 'sigmoid', 'relu')],
+    ['--set model.layers', ['--set', 'model.layers=[784,32,10]'], refusal('--set', 'layers', '[784,16,10]', '[784,32,10]')],
+    ['a --config that changes the output', ['--config', softmaxYaml], refusal(softmaxYaml, 'output', 'sigmoid', 'softmax')],
+  ])('mlp-eval %s: refused in one line, exit 1', (_what, args, message) => {
+    const r = cli('mlp-eval', ['--weights', weights, ...args]);
+    expect(r.stderr).toBe(message);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+  });
+
+  it('a key used only at initialization (model.seed) changes nothing and is accepted', () => {
+    const a = cli('mlp-eval', ['--weights', weights, '--json']);
+    const b = cli('mlp-eval', ['--weights', weights, '--json', '--set', 'model.seed=7']);
+    expect(b.status).toBe(0);
+    expect(JSON.parse(b.stdout)).toEqual(JSON.parse(a.stdout));
+  });
+
+  const lr = save('bad-lr.safetensors', { ...config, training: { ...config.training, lr: -1 } });
+  const typo = save('typo.safetensors', { training: { learning_rate: 1 } });
+  const scalar = save('scalar.safetensors', 5);
+  const wider = save('wider.safetensors', { ...config, model: { ...config.model, layers: [784, 32, 10] } });
+  it.each([
+    ['an invalid value', lr, [], `${lr}: metadata config: training.lr: expected a positive number, got -1`],
+    ['the same, with an unrelated --set', lr, ['--set', 'data.limit=5'], `${lr}: metadata config: training.lr: expected a positive number, got -1`],
+    ['an unknown key', typo, [], `${typo}: metadata config: training.learning_rate: unknown key (did you mean training.lr?)`],
+    ['not a mapping', scalar, [], `${scalar}: metadata config: expected a mapping of sections (data, model, loss, regularization, training, output) at the top level, got 5`],
+    ['layers that are not the tensors\'', wider, [], `${wider}: tensor shapes give layers [784,16,10] but the metadata says [784,32,10]`],
+  ])('a stored config with %s: the weights file is named, not --set', (_what, w, args, message) => {
+    const r = cli('mlp-eval', ['--weights', w, ...args]);
+    expect(r.stderr).toBe(`error: ${message}\n`);
+    expect(r.status).toBe(1);
   });
 });

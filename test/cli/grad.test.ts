@@ -43,13 +43,20 @@ describe("mlp-grad executes seed 001's worked example", () => {
     expect(out.gradients['layers.0.bias'][0] + out.gradients['layers.0.bias'][1]).toBeCloseTo(0.0023882, 7);
   });
 
-  it('prints the same quantities as a readable table', () => {
-    const r = cli('mlp-grad', ['--weights', weights, '--input', input]);
+  it('prints the same quantities as a readable table, on stdout (results), with --quiet too', () => {
+    const r = cli('mlp-grad', ['--weights', weights, '--input', input, '--quiet']);
     expect(r.status).toBe(0);
-    expect(r.stderr).toMatch(/loss +data 0\.593244\d+/);
-    expect(r.stderr).toMatch(/layer 0: 3 -> 2, sigmoid/);
-    expect(r.stderr).toMatch(/delta +\[0\.0019839\d+, 0\.00040428\d+\]/);
-    expect(r.stderr).toMatch(/dE\/db +\[0\.077573\d+, 0\.11988\d+\]/);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/loss +data 0\.593244\d+/);
+    expect(r.stdout).toMatch(/layer 0: 3 -> 2, sigmoid/);
+    expect(r.stdout).toMatch(/delta +\[0\.0019839\d+, 0\.00040428\d+\]/);
+    expect(r.stdout).toMatch(/dE\/db +\[0\.077573\d+, 0\.11988\d+\]/);
+  });
+
+  it('the model is the weights\' own: --set model.hidden=relu is refused, naming the key', () => {
+    const r = cli('mlp-grad', ['--weights', weights, '--input', input, '--set', 'model.hidden=relu']);
+    expect(r.stderr).toBe(`error: --set: model.hidden: the weights file ${weights} was trained with sigmoid, not relu; saved weights keep their model (drop this override)\n`);
+    expect(r.status).toBe(1);
   });
 
   it('--set switches the objective: the discriminative term needs labels, and then adds to the loss', () => {

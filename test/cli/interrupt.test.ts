@@ -1,10 +1,9 @@
 // A run that ends early keeps what it had written: Ctrl-C exits 130 with the
 // weights of the last finished epoch; a diverging run exits 1 with one line.
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cli, ROOT, tempDir } from '../helpers/cli.js';
+import { cli, startCli, tempDir, type Exit } from '../helpers/cli.js';
 
 const dir = tempDir();
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -12,24 +11,15 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const SMALL = ['--set', 'data.limit=2000', '--set', 'model.layers=[784,16,10]', '--set', 'training.batch_size=10'];
 
 /** Start mlp-train; once stderr shows `after`, send `signal`. Resolves with the exit code and stderr. */
-function trainAndSignal(args: string[], after: RegExp, signal: NodeJS.Signals): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'mlp-train.js'), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-    let stderr = '';
-    let sent = false;
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => {
-      stderr += chunk;
+function trainAndSignal(args: string[], after: RegExp, signal: NodeJS.Signals): Promise<Exit> {
+  let sent = false;
+  return startCli('mlp-train', args, {
+    onStderr: (stderr, kill) => {
       if (!sent && after.test(stderr)) {
         sent = true;
-        child.kill(signal);
+        kill(signal);
       }
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stderr }));
+    },
   });
 }
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { loadSplit } from '../../src/data/mnist.js';
+import { FAINT_LIMIT, INKED_LIMIT, MNIST_TRAIN_MAX, typicality } from '../../src/eval/predict.js';
 import { cli } from '../helpers/cli.js';
 import { useTempFiles } from '../helpers/files.js';
 
@@ -141,6 +142,54 @@ describe('mlp-predict', () => {
     expect(r.stderr).toBe(`error: ${message}\n`);
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
+  });
+
+  // Uniform noise, 28x28, from a fixed LCG: after the preprocessing, 41.3% of its pixels are faint and 47.4% inked.
+  let seed = 1;
+  const noise = new PNG({ width: 28, height: 28 });
+  for (let p = 0; p < 28 * 28; p++) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    const v = Math.floor((seed / 0x7fffffff) * 256);
+    noise.data.set([v, v, v, 255], 4 * p);
+  }
+  const noiseFile = files.write('noise.png', PNG.sync.write(noise));
+
+  it('says when an image is far from MNIST: a warning on stderr, a mark and a --json field; the prediction unchanged', () => {
+    const seven = files.write('seven-again.png', renderPng(digit(0), VARIANTS[1]));
+    const r = cli('mlp-predict', ['--weights', weights, noiseFile, seven]);
+    expect(r.stderr).toBe(
+      `warning: ${noiseFile}: unlike any MNIST digit (41.3% faint pixels, 47.4% inked; no MNIST training digit has over 12.1% and 44.8%): its prediction says little\n`,
+    );
+    expect(r.status).toBe(0);
+    const [noiseLine, sevenLine] = r.stdout.trimEnd().split('\n');
+    expect(noiseLine).toMatch(/^\S+noise\.png +\d +\d+\.\d% +\d +\d+\.\d% +\d +\d+\.\d% {3}\(far from MNIST\)$/);
+    expect(sevenLine).toMatch(/^\S+seven-again\.png +7 +\d+\.\d% +\d +\d+\.\d% +\d +\d+\.\d%$/);
+
+    const j = cli('mlp-predict', ['--weights', weights, '--json', '--quiet', noiseFile, seven]);
+    expect(j.stderr).toBe(r.stderr); // a warning: --quiet keeps it
+    const out = JSON.parse(j.stdout) as { images: Array<{ predicted: number; probabilities: number[]; far_from_mnist: boolean; faint_pixels: number; inked_pixels: number }> };
+    expect(out.images.map((x) => x.far_from_mnist)).toEqual([true, false]);
+    expect(out.images[0].faint_pixels).toBeCloseTo(0.413, 3);
+    expect(out.images[0].inked_pixels).toBeCloseTo(0.474, 3);
+    expect(out.images[1].predicted).toBe(7);
+    expect(noiseLine).toContain(`  ${out.images[0].predicted} ${(100 * Math.max(...out.images[0].probabilities)).toFixed(1).padStart(5)}%`);
+  });
+
+  it('the limits hold for MNIST: no training digit is far from MNIST; the stated maxima are the real ones', () => {
+    const train = loadSplit({ images: null, labels: null }, 'train', 10);
+    const x = new Float32Array(S * S);
+    let faint = 0;
+    let inked = 0;
+    for (let i = 0; i < train.n; i++) {
+      for (let p = 0; p < S * S; p++) x[p] = train.images[i * S * S + p] / 255;
+      const t = typicality(x);
+      faint = Math.max(faint, t.faint);
+      inked = Math.max(inked, t.inked);
+    }
+    expect(faint).toBeCloseTo(MNIST_TRAIN_MAX.faint, 4);
+    expect(inked).toBeCloseTo(MNIST_TRAIN_MAX.inked, 4);
+    expect(faint).toBeLessThan(FAINT_LIMIT);
+    expect(inked).toBeLessThan(INKED_LIMIT);
   });
 
   it('refuses weights that do not match the config', () => {

@@ -2,12 +2,11 @@
 // between epochs, or killed in the middle of writing its checkpoint, then
 // continued with --resume, ends with the weights of a run never stopped,
 // byte for byte, and with the same metrics rows.
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../src/output/checkpoint.js';
-import { cli, ROOT, tempDir } from '../helpers/cli.js';
+import { cli, startCli, tempDir, type Exit } from '../helpers/cli.js';
 
 const dir = tempDir('mlp-resume-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,28 +18,9 @@ const SMALL = [
   '--set', 'training.batch_size=10', '--set', `training.epochs=${EPOCHS}`,
 ];
 
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stderr: string;
-}
-
 /** Run mlp-train; `onStderr` sees the stderr so far after each chunk and may kill the child. */
 function train(args: string[], env: Record<string, string> = {}, onStderr?: (text: string, kill: (s: NodeJS.Signals) => void) => void): Promise<Exit> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'mlp-train.js'), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1', ...env },
-    });
-    let stderr = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => {
-      stderr += chunk;
-      onStderr?.(stderr, (s) => child.kill(s));
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stderr }));
-  });
+  return startCli('mlp-train', args, { env, onStderr });
 }
 
 /** A stderr watcher for train(): once `pattern` shows, send each signal at its delay (ms). */

@@ -49,7 +49,7 @@ describe('mlp-train -> run folder -> mlp-eval, and the weights in Python', () =>
     expect(csv).toHaveLength(3);
     expect(csv[0].split(',')).toContain('val_accuracy');
     const summary = JSON.parse(readFileSync(join(run, 'summary.json'), 'utf8'));
-    expect(JSON.parse(trainOut.stdout)).toEqual(summary);
+    expect(JSON.parse(trainOut.stdout)).toEqual({ ...summary, run_dir: run }); // --json: summary.json and the run folder
     expect(summary.samples).toEqual({ train: 2500, validation: 500, test: 10000 });
     // Observed 87.63% on the 10,000 test images (2 epochs on 2,500 images).
     expect(summary.test_accuracy).toBeGreaterThan(0.85);
@@ -74,12 +74,13 @@ describe('mlp-train -> run folder -> mlp-eval, and the weights in Python', () =>
     expect(e.per_class[3]).toEqual(expect.objectContaining({ digit: 3, precision: expect.any(Number), recall: expect.any(Number) }));
   });
 
-  it('mlp-eval prints a readable table', () => {
+  it('mlp-eval prints a readable table, on stdout (a result: `> file` keeps it)', () => {
     const r = cli('mlp-eval', ['--weights', join(run, 'model.safetensors')]);
     expect(r.status).toBe(0);
-    expect(r.stderr).toMatch(/test set  10000 samples: accuracy \d+\.\d\d%/);
-    expect(r.stderr).toMatch(/confusion matrix \(rows: true digit, columns: predicted\)/);
-    expect(r.stderr).toMatch(/digit  precision   recall  support/);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/test set  10000 samples: accuracy \d+\.\d\d%/);
+    expect(r.stdout).toMatch(/confusion matrix \(rows: true digit, columns: predicted\)/);
+    expect(r.stdout).toMatch(/digit  precision   recall  support/);
   });
 
   it('a plain Python safetensors reader (numpy) loads the weights and scores the same test accuracy', () => {

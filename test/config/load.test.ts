@@ -1,10 +1,12 @@
 // Config loading as tables: file text or --set list -> resolved differences
-// from the defaults, or -> the exact one-line error a user would see.
+// from the defaults, or -> the exact error a user would see: one line
+// `FILE:line:column: key.path: problem` per problem, all problems at once.
 // In expected messages, FILE stands for the temp file's path.
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { applySet, configDiff, loadConfig, parseConfig } from '../../src/config/load.js';
+import { ConfigProblems, MAX_SHOWN_PROBLEMS } from '../../src/config/problems.js';
 import { defaultConfig } from '../../src/config/schema.js';
 import { ConfigError } from '../../src/errors.js';
 import { errorOf } from '../helpers/errors.js';
@@ -18,7 +20,7 @@ const { dir, write: writeConfig } = useTempFiles('mlp-config-');
 
 const configErrorOf = (fn: () => unknown): ConfigError => errorOf(ConfigError, fn);
 
-/** Both the message and the one-line rule every user-facing error obeys. */
+/** Both the message and the one-line rule a single problem obeys. */
 function expectMessage(err: ConfigError, expected: string): void {
   expect(err.message).toBe(expected);
   expect(err.message).not.toContain('\n');
@@ -121,71 +123,71 @@ describe('loadConfig: file -> resolved config', () => {
 
 describe('loadConfig: file -> exact error', () => {
   it.each<[string, string, string]>([
-    // syntax: one line, with position, no code frame
-    ['tab.yaml', 'training:\n\tlr: 1\n', 'FILE: YAML syntax error at line 2, column 1: Tabs are not allowed as indentation'],
-    ['dup.yaml', 'loss: mse\nloss: mse\n', 'FILE: YAML syntax error at line 2, column 1: Map keys must be unique'],
-    ['quote.yaml', 'output:\n  dir: "runs/a\n', 'FILE: YAML syntax error at line 3, column 1: Missing closing "quote'],
-    ['alias.yaml', 'training:\n  lr: *x\n', 'FILE: YAML syntax error: Unresolved alias (the anchor must be set before the alias): x'],
+    // syntax: one line, with position, no code frame; duplicates and aliases name their key
+    ['tab.yaml', 'training:\n\tlr: 1\n', 'FILE:2:1: YAML syntax error: Tabs are not allowed as indentation'],
+    ['dup.yaml', 'loss: mse\nloss: mse\n', 'FILE:2:1: loss: duplicate key (first at line 1, column 1)'],
+    ['quote.yaml', 'output:\n  dir: "runs/a\n', 'FILE:3:1: YAML syntax error: Missing closing "quote'],
+    ['alias.yaml', 'training:\n  lr: *x\n', 'FILE:2:7: training.lr: YAML alias *x has no anchor &x before it'],
     [
       'bare.json',
       '{\n  "model": {\n    "hidden": relu\n  }\n}\n',
-      'FILE: JSON syntax error at line 3, column 15: Unresolved plain scalar "relu"',
+      'FILE:3:15: JSON syntax error: expected a value, found relu (strings need double quotes)',
     ],
     [
       'comma.json',
       '{\n  "model": {"hidden": "relu"}\n  "loss": "mse"\n}\n',
-      'FILE: JSON syntax error at line 3, column 3: Missing , between flow map items',
+      `FILE:3:3: JSON syntax error: expected ',' or '}' after a member, found "loss"`,
     ],
-    ['nan.json', '{"training": {"lr": NaN}}', 'FILE: JSON syntax error at line 1, column 21: Unresolved plain scalar "NaN"'],
-    ['dup.json', '{"loss": "mse", "loss": "mse"}', 'FILE: JSON syntax error at line 1, column 17: Map keys must be unique'],
+    ['nan.json', '{"training": {"lr": NaN}}', 'FILE:1:21: JSON syntax error: expected a value, found NaN (JSON has no NaN or Infinity)'],
+    ['dup.json', '{"loss": "mse", "loss": "mse"}', 'FILE:1:17: loss: duplicate key (first at line 1, column 2)'],
     // the top level
-    ['list.yaml', '- 1\n- 2\n', 'FILE: expected a mapping of sections (data, model, loss, regularization, training, output) at the top level, got [1,2]'],
-    ['word.yaml', 'hello\n', 'FILE: expected a mapping of sections (data, model, loss, regularization, training, output) at the top level, got "hello"'],
-    ['list.json', '[784, 100, 10]', 'FILE: expected a mapping of sections (data, model, loss, regularization, training, output) at the top level, got [784,100,10]'],
+    ['list.yaml', '- 1\n- 2\n', 'FILE:1:1: expected a mapping of sections (data, model, loss, regularization, training, output) at the top level, got [1,2]'],
+    ['word.yaml', 'hello\n', 'FILE:1:1: expected a mapping of sections (data, model, loss, regularization, training, output) at the top level, got "hello"'],
+    ['list.json', '[784, 100, 10]', 'FILE:1:1: expected a mapping of sections (data, model, loss, regularization, training, output) at the top level, got [784,100,10]'],
     // values: expected vs found, read from the schema
-    ['neg-lr.yaml', 'training:\n  lr: -1\n', 'FILE: training.lr: expected a positive number, got -1'],
-    ['zero-lr.json', '{"training": {"lr": 0}}', 'FILE: training.lr: expected a positive number, got 0'],
-    ['nan-lr.yaml', 'training:\n  lr: .nan\n', 'FILE: training.lr: expected a positive number, got NaN'],
-    ['inf-lr.yaml', 'training:\n  lr: .inf\n', 'FILE: training.lr: expected a positive number, got Infinity'],
-    ['inf-l2.yaml', 'regularization:\n  l2: -.inf\n', 'FILE: regularization.l2: expected a non-negative number, got -Infinity'],
-    ['str-lr.yaml', 'training:\n  lr: fast\n', 'FILE: training.lr: expected a positive number, got "fast"'],
-    ['big.yaml', 'training:\n  batch_size: big\n', `FILE: training.batch_size: expected a positive integer or 'full', got "big"`],
-    ['bs0.yaml', 'training:\n  batch_size: 0\n', `FILE: training.batch_size: expected a positive integer or 'full', got 0`],
-    ['gelu.yaml', 'model:\n  hidden: gelu\n', 'FILE: model.hidden: expected one of sigmoid, tanh, relu, got "gelu"'],
-    ['width0.yaml', 'model:\n  layers: [784, 0, 10]\n', 'FILE: model.layers.1: expected a positive integer, got 0'],
-    ['width-half.yaml', 'model:\n  layers: [784, 0.5, 10]\n', 'FILE: model.layers.1: expected a positive integer, got 0.5'],
-    ['one-layer.yaml', 'model:\n  layers: [784]\n', 'FILE: model.layers: expected a list of at least 2 positive integers, got [784]'],
-    ['layers-str.yaml', 'model:\n  layers: 784-100-10\n', 'FILE: model.layers: expected a list of at least 2 positive integers, got "784-100-10"'],
-    ['seed.yaml', 'model:\n  seed: 1.5\n', 'FILE: model.seed: expected a non-negative integer <= 4294967295, got 1.5'],
-    ['momentum.yaml', 'training:\n  momentum: 1\n', 'FILE: training.momentum: expected a non-negative number < 1, got 1'],
-    ['threads.yaml', 'training:\n  threads: 100\n', "FILE: training.threads: expected a positive integer <= 64 or 'auto', got 100"],
-    ['factor.yaml', 'training:\n  lr_schedule:\n    factor: 2\n', 'FILE: training.lr_schedule.factor: expected a positive number <= 1, got 2'],
-    ['shuffle.yaml', 'training:\n  shuffle: "yes"\n', 'FILE: training.shuffle: expected true or false, got "yes"'],
-    ['images.yaml', 'data:\n  train:\n    images: ""\n', 'FILE: data.train.images: expected a non-empty string or null, got ""'],
-    ['dir.json', '{"output": {"dir": 3}}', 'FILE: output.dir: expected a non-empty string or null, got 3'],
-    ['section.yaml', 'training: 30\n', 'FILE: training: expected a mapping, got 30'],
-    ['loss-map.yaml', 'loss:\n  type: mse\n', 'FILE: loss: expected one of mse, cross_entropy, got a mapping'],
+    ['neg-lr.yaml', 'training:\n  lr: -1\n', 'FILE:2:7: training.lr: expected a positive number, got -1'],
+    ['zero-lr.json', '{"training": {"lr": 0}}', 'FILE:1:21: training.lr: expected a positive number, got 0'],
+    ['nan-lr.yaml', 'training:\n  lr: .nan\n', 'FILE:2:7: training.lr: expected a positive number, got NaN'],
+    ['inf-lr.yaml', 'training:\n  lr: .inf\n', 'FILE:2:7: training.lr: expected a positive number, got Infinity'],
+    ['inf-l2.yaml', 'regularization:\n  l2: -.inf\n', 'FILE:2:7: regularization.l2: expected a non-negative number, got -Infinity'],
+    ['str-lr.yaml', 'training:\n  lr: fast\n', 'FILE:2:7: training.lr: expected a positive number, got "fast"'],
+    ['big.yaml', 'training:\n  batch_size: big\n', `FILE:2:15: training.batch_size: expected a positive integer or 'full', got "big"`],
+    ['bs0.yaml', 'training:\n  batch_size: 0\n', "FILE:2:15: training.batch_size: expected a positive integer or 'full', got 0"],
+    ['gelu.yaml', 'model:\n  hidden: gelu\n', 'FILE:2:11: model.hidden: expected one of sigmoid, tanh, relu, got "gelu"'],
+    ['width0.yaml', 'model:\n  layers: [784, 0, 10]\n', 'FILE:2:17: model.layers.1: expected a positive integer, got 0'],
+    ['width-half.yaml', 'model:\n  layers: [784, 0.5, 10]\n', 'FILE:2:17: model.layers.1: expected a positive integer, got 0.5'],
+    ['one-layer.yaml', 'model:\n  layers: [784]\n', 'FILE:2:11: model.layers: expected a list of at least 2 positive integers, got [784]'],
+    ['layers-str.yaml', 'model:\n  layers: 784-100-10\n', 'FILE:2:11: model.layers: expected a list of at least 2 positive integers, got "784-100-10"'],
+    ['seed.yaml', 'model:\n  seed: 1.5\n', 'FILE:2:9: model.seed: expected a non-negative integer <= 4294967295, got 1.5'],
+    ['momentum.yaml', 'training:\n  momentum: 1\n', 'FILE:2:13: training.momentum: expected a non-negative number < 1, got 1'],
+    ['threads.yaml', 'training:\n  threads: 100\n', "FILE:2:12: training.threads: expected a positive integer <= 64 or 'auto', got 100"],
+    ['factor.yaml', 'training:\n  lr_schedule:\n    factor: 2\n', 'FILE:3:13: training.lr_schedule.factor: expected a positive number <= 1, got 2'],
+    ['shuffle.yaml', 'training:\n  shuffle: "yes"\n', 'FILE:2:12: training.shuffle: expected true or false, got "yes"'],
+    ['images.yaml', 'data:\n  train:\n    images: ""\n', 'FILE:3:13: data.train.images: expected a non-empty string or null, got ""'],
+    ['dir.json', '{"output": {"dir": 3}}', 'FILE:1:20: output.dir: expected a non-empty string or null, got 3'],
+    ['section.yaml', 'training: 30\n', 'FILE:1:11: training: expected a mapping, got 30'],
+    ['loss-map.yaml', 'loss:\n  type: mse\n', 'FILE:2:3: loss: expected one of mse, cross_entropy, got a mapping'],
     // cross-field rules (the schema's superRefine)
-    ['ce-sigmoid.yaml', 'loss: cross_entropy\n', 'FILE: loss: cross_entropy needs model.output: softmax'],
+    ['ce-sigmoid.yaml', 'loss: cross_entropy\n', 'FILE:1:7: loss: cross_entropy needs model.output: softmax'],
     [
       'early.yaml',
       'training:\n  early_stopping:\n    patience: 3\n',
-      'FILE: training.early_stopping.patience: early stopping needs a validation split (data.validation > 0)',
+      'FILE:3:15: training.early_stopping.patience: early stopping needs a validation split (data.validation > 0)',
     ],
     // unknown keys: a suggestion when one is close, else the allowed list
-    ['learning-rate.yaml', 'training:\n  learning_rate: 0.1\n', 'FILE: training.learning_rate: unknown key (did you mean training.lr?)'],
-    ['ephocs.yaml', 'training:\n  ephocs: 3\n', 'FILE: training.ephocs: unknown key (did you mean training.epochs?)'],
-    ['camel.json', '{"training": {"batchSize": 10}}', 'FILE: training.batchSize: unknown key (did you mean training.batch_size?)'],
-    ['word-of.yaml', 'training:\n  batch: 10\n', 'FILE: training.batch: unknown key (did you mean training.batch_size?)'],
-    ['section-typo.yaml', 'trainig:\n  lr: 0.1\n', 'FILE: trainig: unknown key (did you mean training?)'],
-    ['deep.yaml', 'data:\n  train:\n    image: x.gz\n', 'FILE: data.train.image: unknown key (did you mean data.train.images?)'],
-    ['far.yaml', 'optimizer: adam\n', 'FILE: optimizer: unknown key (allowed: data, model, loss, regularization, training, output)'],
+    ['learning-rate.yaml', 'training:\n  learning_rate: 0.1\n', 'FILE:2:3: training.learning_rate: unknown key (did you mean training.lr?)'],
+    ['ephocs.yaml', 'training:\n  ephocs: 3\n', 'FILE:2:3: training.ephocs: unknown key (did you mean training.epochs?)'],
+    ['camel.json', '{"training": {"batchSize": 10}}', 'FILE:1:15: training.batchSize: unknown key (did you mean training.batch_size?)'],
+    ['word-of.yaml', 'training:\n  batch: 10\n', 'FILE:2:3: training.batch: unknown key (did you mean training.batch_size?)'],
+    ['section-typo.yaml', 'trainig:\n  lr: 0.1\n', 'FILE:1:1: trainig: unknown key (did you mean training?)'],
+    ['deep.yaml', 'data:\n  train:\n    image: x.gz\n', 'FILE:3:5: data.train.image: unknown key (did you mean data.train.images?)'],
+    ['far.yaml', 'optimizer: adam\n', 'FILE:1:1: optimizer: unknown key (allowed: data, model, loss, regularization, training, output)'],
     [
       'far-nested.yaml',
       'training:\n  warmup: 5\n',
-      'FILE: training.warmup: unknown key (allowed: epochs, checkpoint_every, batch_size, lr, momentum, lr_schedule, early_stopping, shuffle, kernel, threads)',
+      'FILE:2:3: training.warmup: unknown key (allowed: epochs, checkpoint_every, batch_size, lr, momentum, lr_schedule, early_stopping, shuffle, kernel, threads)',
     ],
-    ['proto.yaml', '__proto__:\n  lr: 1\n', 'FILE: __proto__: unknown key (allowed: data, model, loss, regularization, training, output)'],
+    ['proto.yaml', '__proto__:\n  lr: 1\n', 'FILE:1:1: __proto__: unknown key (allowed: data, model, loss, regularization, training, output)'],
   ])('%s', (name, text, expected) => {
     const file = writeConfig(name, text);
     expectMessage(
@@ -194,14 +196,20 @@ describe('loadConfig: file -> exact error', () => {
     );
   });
 
-  it('carries source, key path and problem separately', () => {
-    const file = writeConfig('fields.yaml', 'training:\n  lr: -1\n');
+  it('carries source, key path and problem separately, and every problem with its place', () => {
+    const file = writeConfig('fields.yaml', 'training:\n  lr: -1\n  epochs: 0\n');
     const err = configErrorOf(() => loadConfig(file));
     expect([err.source, err.keyPath, err.problem]).toEqual([file, 'training.lr', 'expected a positive number, got -1']);
+    expect(err).toBeInstanceOf(ConfigProblems);
+    expect((err as ConfigProblems).problems).toEqual([
+      { source: file, line: 2, col: 7, keyPath: 'training.lr', problem: 'expected a positive number, got -1' },
+      { source: file, line: 3, col: 11, keyPath: 'training.epochs', problem: 'expected a positive integer, got 0' },
+    ]);
   });
 
   it.each<[string, () => string, string]>([
     ['missing', () => join(dir, 'nope.yaml'), 'no such file'],
+    ['missing folder', () => join(dir, 'nope', 'c.yaml'), 'no such file'],
     [
       'a directory',
       () => {
@@ -209,14 +217,108 @@ describe('loadConfig: file -> exact error', () => {
         mkdirSync(sub, { recursive: true });
         return sub;
       },
-      'is a directory',
+      'is a directory, expected a config file',
     ],
   ])('%s file: one short line', (_, makePath, reason) => {
     const file = makePath();
     expectMessage(
       configErrorOf(() => loadConfig(file)),
-      `${file}: cannot read config: ${reason}`,
+      `${file}: ${reason}`,
     );
+  });
+});
+
+// Every problem, in file order, then --set's; each line as it would be alone.
+describe('loadConfig: every problem at once', () => {
+  it.each<[string, string, string[], string]>([
+    [
+      'three.yaml',
+      'training:\n  learning_rate: 0.1\n  epochs: -3\nmodel:\n  hidden: gelu\n',
+      [],
+      [
+        '3 problems in the config:',
+        '  FILE:2:3: training.learning_rate: unknown key (did you mean training.lr?)',
+        '  FILE:3:11: training.epochs: expected a positive integer, got -3',
+        '  FILE:5:11: model.hidden: expected one of sigmoid, tanh, relu, got "gelu"',
+      ].join('\n'),
+    ],
+    [
+      'three.json',
+      '{\n  "training": {"learning_rate": 0.1, "epochs": 0},\n  "model": {"hidden": "gelu"}\n}\n',
+      [],
+      [
+        '3 problems in the config:',
+        '  FILE:2:16: training.learning_rate: unknown key (did you mean training.lr?)',
+        '  FILE:2:48: training.epochs: expected a positive integer, got 0',
+        '  FILE:3:23: model.hidden: expected one of sigmoid, tanh, relu, got "gelu"',
+      ].join('\n'),
+    ],
+    // two unknown keys of one mapping are two problems; list items each
+    [
+      'keys.yaml',
+      'training:\n  ephocs: 3\n  batch: 10\nmodel:\n  layers: [784, 0, -1, 10]\n',
+      [],
+      [
+        '4 problems in the config:',
+        '  FILE:2:3: training.ephocs: unknown key (did you mean training.epochs?)',
+        '  FILE:3:3: training.batch: unknown key (did you mean training.batch_size?)',
+        '  FILE:5:17: model.layers.1: expected a positive integer, got 0',
+        '  FILE:5:20: model.layers.2: expected a positive integer, got -1',
+      ].join('\n'),
+    ],
+    // a refused tag and a duplicate do not hide the schema's problems elsewhere
+    [
+      'mixed.yaml',
+      'data: !!omap [limit: 2000]\ntraining:\n  lr: -1\n  lr: 2\n',
+      [],
+      [
+        '3 problems in the config:',
+        '  FILE:1:14: data: YAML tag !!omap is not supported (a config holds plain mappings, lists, strings, numbers, true/false and null)',
+        '  FILE:3:7: training.lr: expected a positive number, got -1',
+        '  FILE:4:3: training.lr: duplicate key (first at line 3, column 3)',
+      ].join('\n'),
+    ],
+    // the file's problems in file order, then --set's (which have no place)
+    [
+      'with-set.yaml',
+      'model:\n  hidden: gelu\ntraining:\n  lr: -1\n',
+      ['training.epochs=0', 'model.seed=x'],
+      [
+        '4 problems in the config:',
+        '  FILE:2:11: model.hidden: expected one of sigmoid, tanh, relu, got "gelu"',
+        '  FILE:4:7: training.lr: expected a positive number, got -1',
+        '  --set: model.seed: expected a non-negative integer <= 4294967295, got "x"',
+        '  --set: training.epochs: expected a positive integer, got 0',
+      ].join('\n'),
+    ],
+    // a --set that cannot be read is one problem; the others are still checked
+    [
+      'empty.yaml',
+      '',
+      ['training.lr=[1', 'nokey', 'model.x=1', 'loss.y=2'],
+      [
+        '4 problems in the config:',
+        '  --set: training.lr: cannot read value "[1": Flow sequence must end with a ]',
+        '  --set: nokey: expected key.path=value',
+        '  --set: model.x: unknown key (allowed: layers, hidden, output, init, output_bias, seed)',
+        '  --set: loss: expected one of mse, cross_entropy, got a mapping',
+      ].join('\n'),
+    ],
+  ])('%s %j', (name, text, sets, expected) => {
+    const file = writeConfig(name, text);
+    expect(configErrorOf(() => loadConfig(file, sets)).message).toBe(expected.replaceAll('FILE', file));
+  });
+
+  it(`shows the first ${MAX_SHOWN_PROBLEMS} problems and counts the rest`, () => {
+    const keys = Array.from({ length: 25 }, (_, i) => `k${i}: 1`);
+    const file = writeConfig('many.yaml', `${keys.join('\n')}\n`);
+    const lines = configErrorOf(() => loadConfig(file)).message.split('\n');
+    const allowed = '(allowed: data, model, loss, regularization, training, output)';
+    expect(lines).toEqual([
+      '25 problems in the config:',
+      ...keys.slice(0, MAX_SHOWN_PROBLEMS).map((_, i) => `  ${file}:${i + 1}:1: k${i}: unknown key ${allowed}`),
+      '  ... and 5 more',
+    ]);
   });
 });
 
@@ -231,7 +333,8 @@ describe('--set', () => {
     [['training.batch_size=full'], [{ key: 'training.batch_size', value: 'full', default: 100 }]],
     [['training.batch_size=32'], [{ key: 'training.batch_size', value: 32, default: 100 }]],
     [['output.dir=runs/a'], [{ key: 'output.dir', value: 'runs/a', default: null }]],
-    [['data.train.images=path/to/x.gz'], [{ key: 'data.train.images', value: 'path/to/x.gz', default: null }]],
+    // relative paths of --set mean the working directory (test/config/paths.test.ts)
+    [['data.train.images=path/to/x.gz'], [{ key: 'data.train.images', value: resolve('path/to/x.gz'), default: null }]],
     [['model.hidden=relu'], [{ key: 'model.hidden', value: 'relu', default: 'sigmoid' }]],
     [['output.dir=~'], []],
     [['training={epochs: 5}'], [{ key: 'training.epochs', value: 5, default: DEFAULTS.training.epochs }]],
@@ -285,12 +388,12 @@ describe('--set', () => {
 
   // Which source an error names: --set when the key lies on a path a --set wrote, else the file.
   it.each<[string, string[], string]>([
-    ['training:\n  lr: -1\n', ['model.hidden=relu'], 'FILE: training.lr: expected a positive number, got -1'],
+    ['training:\n  lr: -1\n', ['model.hidden=relu'], 'FILE:2:7: training.lr: expected a positive number, got -1'],
     ['training:\n  lr: 0.1\n', ['training.lr=-1'], '--set: training.lr: expected a positive number, got -1'],
     ['model:\n  hidden: relu\n', ['model=relu'], '--set: model: expected a mapping, got "relu"'],
     ['loss: mse\n', ['loss.x=1'], '--set: loss.x: loss is "mse", not a mapping'],
     ['model:\n  layers: [784, 10]\n', ['model.layers.0=100'], '--set: model.layers.0: model.layers is [784,10], not a mapping'],
-    ['loss: cross_entropy\nmodel:\n  output: softmax\n', ['model.output=sigmoid'], 'FILE: loss: cross_entropy needs model.output: softmax'],
+    ['loss: cross_entropy\nmodel:\n  output: softmax\n', ['model.output=sigmoid'], 'FILE:1:7: loss: cross_entropy needs model.output: softmax'],
   ])('file %j with %j', (text, sets, expected) => {
     const file = writeConfig('with-set.yaml', text);
     expectMessage(

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { DataFileError } from '../../src/errors.js';
-import { MAX_GUNZIP_BYTES, parseIdx, readIdx, type IdxU8 } from '../../src/data/idx.js';
+import { MAX_GUNZIP_BYTES, MAX_IDX_BYTES, parseIdx, readIdx, type IdxU8 } from '../../src/data/idx.js';
 import { errorOf } from '../helpers/errors.js';
-import { useTempFiles } from '../helpers/files.js';
+import { useTempFiles, withFifo } from '../helpers/files.js';
 
 /** An IDX file: header for `dims` with type byte `type`, then `data`. */
 function idx(dims: number[], data: ArrayLike<number>, type = 0x08): Uint8Array {
@@ -201,5 +201,46 @@ describe('readIdx: files, plain and gzipped', () => {
       file,
       `${file}: gzip data inflates beyond ${MAX_GUNZIP_BYTES} bytes, the limit for .gz input (decompress larger files first)`,
     );
+  });
+});
+
+describe('readIdx: pipes and devices (stat size 0) are read to a bound', () => {
+  const { dir, write } = useTempFiles('mlp-idx-pipe-');
+
+
+  it('a valid file through a pipe, plain and gzipped', () => {
+    const images = idx([200, 28, 28], range(200 * 784)); // 156,816 bytes: several reads of a pipe
+    const plainFile = write('images', images);
+    const gzFile = write('images.gz', gzipSync(images));
+    expect(plain(withFifo(dir, 'p1', `cat '${plainFile}'`, readIdx))).toEqual(plain(readIdx(plainFile)));
+    expect(plain(withFifo(dir, 'p2', `cat '${gzFile}'`, readIdx))).toEqual(plain(readIdx(plainFile)));
+  });
+
+  it.each<[string, string]>([
+    ['/dev/zero', 'unsupported data type 0x00; expected 0x08 (unsigned byte)'],
+    ['/dev/null', 'empty file, expected an IDX file'],
+  ])('%s -> refused at once', (file, problem) => {
+    expectMessage(
+      dataErrorOf(() => readIdx(file)),
+      file,
+      `${file}: ${problem}`,
+    );
+  });
+
+  it('a pipe whose header claims more than MAX_IDX_BYTES is refused after its header, not after a gigabyte', () => {
+    const head = write('huge-head', idx([2_000_000, 28, 28], []));
+    withFifo(dir, 'p3', `cat '${head}' /dev/zero`, (fifo) => {
+      expectMessage(
+        dataErrorOf(() => readIdx(fifo)),
+        fifo,
+        `${fifo}: header says 2000000x28x28 (1568000016 bytes), more than the ${MAX_IDX_BYTES}-byte limit for an IDX file`,
+      );
+    });
+  });
+
+  it('an endless pipe of bytes that are not IDX', () => {
+    withFifo(dir, 'p4', 'yes', (fifo) => {
+      expectMessage(dataErrorOf(() => readIdx(fifo)), fifo, `${fifo}: not an IDX file: magic 0x790a790a, expected 0x000008NN`);
+    });
   });
 });

@@ -1,5 +1,5 @@
 // Spawning the real commands (bin/ -> dist/), as a user would.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,4 +25,36 @@ export function cli(command: 'mlp-train' | 'mlp-eval' | 'mlp-grad' | 'mlp-predic
 
 export function tempDir(prefix = 'mlp-mnist-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+  pid: number;
+}
+
+/**
+ * A command in the background, as a user would start it; `onStderr` sees the
+ * stderr so far after each chunk and may signal the child.
+ */
+export function startCli(
+  command: 'mlp-train' | 'mlp-reproduce',
+  args: string[],
+  o: { cwd?: string; env?: Record<string, string>; onStderr?: (text: string, kill: (s: NodeJS.Signals) => void) => void } = {},
+): Promise<Exit> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin', `${command}.js`), ...args], {
+      cwd: o.cwd ?? ROOT,
+      env: { ...process.env, NO_COLOR: '1', ...o.env },
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      stderr += chunk;
+      o.onStderr?.(stderr, (s) => child.kill(s));
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stderr, pid: child.pid! }));
+  });
 }

@@ -1,7 +1,9 @@
-// A temp folder for the files of one describe block (or file), removed after it.
+// A temp folder for the files of one describe block (or file), removed after
+// it, and FIFOs in it.
+import { spawn, spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { tempDir } from './cli.js';
 
 export interface TempFiles {
@@ -22,4 +24,20 @@ export function useTempFiles(prefix: string): TempFiles {
       return file;
     },
   };
+}
+
+/**
+ * A FIFO `name` in `dir` fed by a writer process (`sh -c COMMAND > fifo`):
+ * a pipe, whose stat size is 0, for the bounded readers. The writer is killed
+ * afterwards (it may be blocked on a pipe nobody reads to the end).
+ */
+export function withFifo<T>(dir: string, name: string, command: string, fn: (fifo: string) => T): T {
+  const fifo = join(dir, name);
+  expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+  const writer = spawn('sh', ['-c', `${command} > '${fifo}'`], { stdio: 'ignore' });
+  try {
+    return fn(fifo);
+  } finally {
+    writer.kill('SIGKILL');
+  }
 }

@@ -116,7 +116,7 @@ describe('WasmPass: the training pass in the WebAssembly memory', () => {
     ref.backwardLayers();
 
     for (let l = 0; l < model.L; l++) {
-      const { I, O: Ol } = model.slots[l];
+      const { O: Ol } = model.slots[l];
       expectNear(`A[${l}]`, wp.A[l].subarray(0, n * Ol), ref.A[l].subarray(0, n * Ol));
       expectNear(`delta[${l}]`, wp.delta[l].subarray(0, n * Ol), ref.delta[l].subarray(0, n * Ol));
       expectNear(`dW[${l}]`, untranspose(wp, l, wp.dW[l]), ref.dW[l]);

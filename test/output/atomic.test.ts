@@ -1,11 +1,11 @@
 // writeFileAtomic: the target holds the old bytes or the new ones, never a mix,
 // and no temp file outlives the call. A full disk is simulated by failing
 // node:fs writeSync part-way (the only way to make a write fail as root).
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, readSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { OutputError } from '../../src/errors.js';
-import { makeDir, writeFileAtomic } from '../../src/output/atomic.js';
+import { OutputError, UserError } from '../../src/errors.js';
+import { checkOutputs, makeDir, writeFileAtomic, writeFileAtomicAsync } from '../../src/output/atomic.js';
 import { tempDir } from '../helpers/cli.js';
 
 const fault = vi.hoisted(() => ({ writeSyncAfter: -1 as number }));
@@ -169,5 +169,67 @@ describe('makeDir', () => {
   // Node's own mkdirSync(..., { recursive: true }) never returns here on Linux.
   it.runIf(existsSync('/proc/self'))('returns an error for a folder under /proc instead of retrying forever', () => {
     expect(thrown(() => makeDir('/proc/no-such-dir/run')).message).toBe('/proc/no-such-dir: cannot create the folder: no such file or directory (ENOENT, mkdir)');
+  });
+});
+
+describe('writeFileAtomicAsync: the same guarantees, in chunks', () => {
+  it('writes a file of several chunks, leaving only the target', async () => {
+    const file = join(dir, 'weights.json');
+    const data = bytes(3 * (1 << 20) + 17, 5); // 3 whole 1 MiB chunks and a bit
+    await writeFileAtomicAsync(file, data);
+    expect(Buffer.from(readFileSync(file)).equals(Buffer.from(data))).toBe(true);
+    expect(readdirSync(dir)).toEqual(['weights.json']);
+  });
+
+  it('the disk fills up in the second chunk: one line, the old file intact, no temp file left', async () => {
+    const file = join(dir, 'model.onnx');
+    writeFileSync(file, 'OLD');
+    fault.writeSyncAfter = (1 << 20) + 100;
+    const err = await writeFileAtomicAsync(file, bytes(3 << 20, 1)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OutputError);
+    expect((err as OutputError).message).toBe(`${file}: cannot write: no space left on device (ENOSPC, write)`);
+    expect(readFileSync(file, 'utf8')).toBe('OLD');
+    expect(readdirSync(dir)).toEqual(['model.onnx']);
+  });
+});
+
+describe('checkOutputs: an output must be neither an input nor another output', () => {
+  const refused = (inputs: Array<[string, string]>, outputs: Array<[string, string]>): string => {
+    try {
+      checkOutputs(inputs, outputs);
+    } catch (err) {
+      expect(err).toBeInstanceOf(UserError);
+      return (err as Error).message;
+    }
+    return 'accepted';
+  };
+
+  it.each([
+    ['the input itself', 'w.st', `--onnx w.st: the same file as --weights w.st; an output must not replace an input`],
+    ['the input by another spelling', './sub/../w.st', `--onnx ./sub/../w.st: the same file as --weights w.st; an output must not replace an input`],
+    ['a symbolic link to the input', 'link.st', `--onnx link.st: the same file as --weights w.st; an output must not replace an input`],
+    ['a hard link to the input', 'hard.st', `--onnx hard.st: the same file as --weights w.st; an output must not replace an input`],
+    ['a new file', 'model.onnx', 'accepted'],
+  ])('%s', (_what, onnx, expected) => {
+    writeFileSync(join(dir, 'w.st'), 'weights');
+    mkdirSync(join(dir, 'sub'));
+    symlinkSync('w.st', join(dir, 'link.st'));
+    linkSync(join(dir, 'w.st'), join(dir, 'hard.st'));
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      expect(refused([['--weights', 'w.st']], [['--onnx', onnx]])).toBe(expected);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it('two outputs naming one new file, through a linked folder', () => {
+    mkdirSync(join(dir, 'out'));
+    symlinkSync('out', join(dir, 'alias'));
+    const a = join(dir, 'out', 'm.onnx');
+    const b = join(dir, 'alias', 'm.onnx');
+    expect(refused([], [['--onnx', a], ['--weights-json', b]])).toBe(`--weights-json ${b}: the same file as --onnx ${a}; each output needs its own file`);
+    expect(refused([], [['--onnx', a], ['--weights-json', join(dir, 'out', 'm.json')]])).toBe('accepted');
   });
 });

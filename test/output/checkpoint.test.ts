@@ -83,6 +83,49 @@ describe('save -> load -> restore', () => {
   });
 });
 
+describe('whose checkpoint, on what data', () => {
+  const FINGERPRINT = { samples: 60, bytes: 1020, sha256: 'a'.repeat(64) };
+
+  it('records the run id and the data fingerprint, and reads them back', async () => {
+    const cfg = config();
+    const t = trainer(cfg);
+    await t.run({ shouldStop: () => t.state().epochsDone === 1 });
+    const file = fresh();
+    saveCheckpoint(file, { ...t.snapshot(), config: cfg, runId: '0123456789abcdef', data: FINGERPRINT });
+    const ck = loadCheckpoint(file);
+    expect(ck.runId).toBe('0123456789abcdef');
+    expect(ck.data).toEqual(FINGERPRINT);
+    expect(restoreCheckpoint(file, ck, trainer(cfg), FINGERPRINT)).toEqual([]);
+  });
+
+  it('the data changed since: refused with both fingerprints', async () => {
+    const cfg = config();
+    const t = trainer(cfg);
+    await t.run({ shouldStop: () => t.state().epochsDone === 1 });
+    const file = fresh();
+    saveCheckpoint(file, { ...t.snapshot(), config: cfg, data: FINGERPRINT });
+    const now = { ...FINGERPRINT, sha256: 'b'.repeat(64) };
+    const err = errorOf(WeightsFileError, () => restoreCheckpoint(file, loadCheckpoint(file), trainer(cfg), now));
+    expect(err.message).toBe(
+      `${file}: the training data changed: the run trained on 60 samples, 1020 bytes, sha256 aaaaaaaaaaaa, ` +
+        'the data files now give 60 samples, 1020 bytes, sha256 bbbbbbbbbbbb; put the original files back or start a new run',
+    );
+  });
+
+  it('an older checkpoint without a fingerprint: restored, with a warning', async () => {
+    const cfg = config();
+    const t = trainer(cfg);
+    await t.run({ shouldStop: () => t.state().epochsDone === 1 });
+    const file = fresh();
+    saveCheckpoint(file, { ...t.snapshot(), config: cfg });
+    const ck = loadCheckpoint(file);
+    expect([ck.runId, ck.data]).toEqual([null, null]);
+    expect(restoreCheckpoint(file, ck, trainer(cfg), FINGERPRINT)).toEqual([
+      `${file} records no fingerprint of its training data (written before they were recorded): the data is not checked`,
+    ]);
+  });
+});
+
 describe('checkpoints that cannot be trusted -> one line', () => {
   // A valid checkpoint's parts, to damage one at a time.
   async function parts(): Promise<{ tensors: Map<string, { shape: number[]; data: Float32Array }>; metadata: Record<string, string> }> {
@@ -111,6 +154,30 @@ describe('checkpoints that cannot be trusted -> one line', () => {
     ['RNG word beyond u32', (p) => (p.metadata.state = edit(p.metadata.state, (o) => ((o.rng as number[])[2] = 2 ** 32))), 'metadata state: rng.2: Too big: expected number to be <=4294967295'],
     ['unknown state key', (p) => (p.metadata.state = edit(p.metadata.state, (o) => (o.extra = 1))), 'metadata state: (root): Unrecognized key: "extra"'],
     ['metrics rows missing', (p) => (p.metadata.state = edit(p.metadata.state, (o) => (o.metrics = []))), 'metadata state: 0 metrics rows for 1 finished epochs'],
+    // A state no run writes: it would train on into NaN or nonsense metrics (0/0 loss, Infinity GFLOP/s).
+    ['a position without its sums', (p) => (p.metadata.state = edit(p.metadata.state, (o) => (o.batchesDone = 9))), 'metadata state: sums.batches is 1, but batchesDone is 9'],
+    ['batches without samples', (p) => (p.metadata.state = edit(p.metadata.state, (o) => {
+      o.batchesDone = 9;
+      Object.assign(o.sums as object, { batches: 9, seen: 0, seconds: 0.1 });
+    })), 'metadata state: sums.seen is 0, fewer than the 9 batches done (a batch has at least 1 sample)'],
+    ['more correct than seen', (p) => (p.metadata.state = edit(p.metadata.state, (o) => {
+      o.batchesDone = 1;
+      Object.assign(o.sums as object, { batches: 1, seen: 7, correct: 8, seconds: 0.1 });
+    })), 'metadata state: sums.correct is 8, more than the 7 samples seen'],
+    ['a negative loss sum', (p) => (p.metadata.state = edit(p.metadata.state, (o) => {
+      o.batchesDone = 1;
+      Object.assign(o.sums as object, { batches: 1, seen: 7, data: -5, seconds: 0.1 });
+    })), 'metadata state: sums.data is -5, expected >= 0'],
+    ['batches in no time', (p) => (p.metadata.state = edit(p.metadata.state, (o) => {
+      o.batchesDone = 1;
+      Object.assign(o.sums as object, { batches: 1, seen: 7, seconds: 0 });
+    })), 'metadata state: sums.seconds is 0 after 1 batches'],
+    ['an infinite sum (1e999 in the JSON)', (p) => (p.metadata.state = p.metadata.state.replace(/"l2":[^,]+,/, '"l2":1e999,')), 'metadata state: sums.l2: Invalid input: expected number, received Infinity'],
+    ['metrics rows out of order', (p) => (p.metadata.state = edit(p.metadata.state, (o) => (((o.metrics as Array<{ epoch: number }>)[0]).epoch = 2))), 'metadata state: metrics row 1 is of epoch 2'],
+    ['a best epoch not done yet', (p) => (p.metadata.state = edit(p.metadata.state, (o) => (o.best = { epoch: 3, val_accuracy: 0.5 }))), 'metadata state: best.epoch is 3, after the 1 epochs done'],
+    ['a best accuracy its row does not have', (p) => (p.metadata.state = edit(p.metadata.state, (o) => ((o.best as { val_accuracy: number }).val_accuracy = 2))), 'metadata state: best.val_accuracy is 2, but epoch 1\'s row says VAL'],
+    ['a NaN parameter', (p) => (p.tensors.get('params')!.data[17] = NaN), 'tensor params: value 17 is NaN'],
+    ['a data fingerprint that is not one', (p) => (p.metadata.data = '{"samples": 60, "bytes": 1020}'), 'metadata data: sha256: Invalid input: expected string, received undefined'],
     ['an unknown optimizer', (p) => (p.metadata.optimizer = 'adagrad'), 'metadata optimizer "adagrad" is not one of sgd'],
     ['no params', (p) => p.tensors.delete('params'), 'missing tensor params'],
     ['no velocity', (p) => p.tensors.delete('velocity'), 'missing tensor velocity'],
@@ -121,11 +188,12 @@ describe('checkpoints that cannot be trusted -> one line', () => {
 
   it.each(CASES)('%s', async (_name, damage, problem) => {
     const p = await parts();
+    const val = (JSON.parse(p.metadata.state) as { metrics: Array<{ val_accuracy: number }> }).metrics[0].val_accuracy;
     damage(p);
     const file = fresh();
     writeSafetensors(file, p.tensors, p.metadata);
     const err = errorOf(WeightsFileError, () => loadCheckpoint(file));
-    expect(err.message).toBe(`${file}: ${problem}`);
+    expect(err.message).toBe(`${file}: ${problem.replace('VAL', String(val))}`);
   });
 
   it('a checkpoint written before the optimizer was recorded loads as sgd', async () => {
@@ -144,6 +212,18 @@ describe('checkpoints that cannot be trusted -> one line', () => {
     const file = fresh();
     writeSafetensors(file, p.tensors, p.metadata);
     expect(errorOf(WeightsFileError, () => loadCheckpoint(file)).message).toMatch(new RegExp(`^${file}: metadata state is not valid JSON \\(.+\\)$`));
+  });
+
+  it('sums of more samples than the position\'s batches hold, restored', async () => {
+    const p = await parts();
+    p.metadata.state = edit(p.metadata.state, (o) => {
+      o.batchesDone = 2;
+      Object.assign(o.sums as object, { batches: 2, seen: 15, seconds: 0.1 });
+    });
+    const file = fresh();
+    writeSafetensors(file, p.tensors, p.metadata);
+    const err = errorOf(WeightsFileError, () => restoreCheckpoint(file, loadCheckpoint(file), trainer(config())));
+    expect(err.message).toBe(`${file}: metadata state: sums.seen is 15, more than 2 batches of 7 hold`);
   });
 
   it('a checkpoint of another network, restored into this one', async () => {

@@ -19,6 +19,7 @@ import {
 } from '../../src/output/safetensors.js';
 import { ROOT, tempDir } from '../helpers/cli.js';
 import { errorOf } from '../helpers/errors.js';
+import { withFifo } from '../helpers/files.js';
 
 const F = 'w.safetensors';
 
@@ -370,5 +371,82 @@ describe('files on disk', () => {
     expectTensor('layers.0.bias', [5], b);
     expectTensor('v', [2, 1], v);
     expect(Object.keys(out).sort()).toEqual(['__metadata__', 'layers.0.bias', 'layers.0.weight', 'v']);
+  });
+});
+
+describe('inspect: the checked header, before any value is decoded', () => {
+  const W = { dtype: 'F32', shape: [2, 2], data_offsets: [0, 16] };
+  const b = { dtype: 'F32', shape: [2], data_offsets: [16, 24] };
+
+  it('sees every tensor (header order), the metadata and the file size, and can refuse the file', () => {
+    const buf = file({ __metadata__: { k: 'v' }, 'layers.0.weight': W, 'layers.0.bias': b }, le('F32', [1, 2, 3, 4, 5, 6]));
+    const seen: unknown[] = [];
+    const out = decodeSafetensors(buf, F, (tensors, metadata, bytes) => seen.push([...tensors], metadata, bytes));
+    expect(seen).toEqual([
+      [
+        ['layers.0.weight', { dtype: 'F32', shape: [2, 2] }],
+        ['layers.0.bias', { dtype: 'F32', shape: [2] }],
+      ],
+      { k: 'v' },
+      buf.length,
+    ]);
+    expect([...out.tensors.keys()]).toEqual(['layers.0.weight', 'layers.0.bias']);
+    expectMessage(
+      weightsErrorOf(() =>
+        decodeSafetensors(buf, F, () => {
+          throw new WeightsFileError(F, 'too big');
+        }),
+      ),
+      F,
+      `${F}: too big`,
+    );
+  });
+
+  it('runs before the values are decoded: a NaN is not reached when inspect refuses', () => {
+    const buf = file({ t: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, le('F32', [NaN]));
+    expectMessage(
+      weightsErrorOf(() =>
+        decodeSafetensors(buf, F, () => {
+          throw new WeightsFileError(F, 'refused by its shapes');
+        }),
+      ),
+      F,
+      `${F}: refused by its shapes`,
+    );
+  });
+
+  it('runs after the layout is checked: a gap is reported first, inspect never sees a bad header', () => {
+    let called = false;
+    const buf = file({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] } }, le('F32', [1, 2, 3]));
+    expectMessage(weightsErrorOf(() => decodeSafetensors(buf, F, () => (called = true))), F, `${F}: bytes 4..8 of the data belong to no tensor`);
+    expect(called).toBe(false);
+  });
+});
+
+describe('pipes and devices', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = tempDir('mlp-safetensors-pipe-');
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each<[string, string]>([
+    ['/dev/zero', 'header length is 0'],
+    ['/dev/null', 'too short for a safetensors file: 0 bytes, need at least 8'],
+  ])('%s -> refused at once', (f, problem) => {
+    expectMessage(weightsErrorOf(() => readSafetensors(f)), f, `${f}: ${problem}`);
+  });
+
+  it('a file through a pipe reads as the file does; an endless pipe of "yes" is refused on its header length', () => {
+    const src = join(dir, 'w.safetensors');
+    writeSafetensors(src, [['w', { shape: [300, 300], data: Float32Array.from({ length: 90000 }, (_, k) => k / 7) }]], { a: 'b' });
+    const fifo = (name: string, command: string, fn: (f: string) => void): void => withFifo(dir, name, command, fn);
+    fifo('ok.safetensors', `cat '${src}'`, (f) => expect(plain(readSafetensors(f))).toEqual(plain(readSafetensors(src))));
+    // "y\ny\ny\n..." as a u64 LE length: 0x0a790a790a790a79
+    fifo('yes.safetensors', 'yes', (f) =>
+      expectMessage(weightsErrorOf(() => readSafetensors(f)), f, `${f}: header length ${0x0a790a790a790a79n} exceeds the limit of 104857600 bytes`),
+    );
   });
 });

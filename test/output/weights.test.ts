@@ -2,14 +2,16 @@
 // shapes of PyTorch's nn.Sequential of nn.Linear (weight [out_features, in_features],
 // bias [out_features]), with the config stored beside it; and files that do not
 // describe such a model -> the exact one-line error.
-import { rmSync } from 'node:fs';
+import { rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig, type Config } from '../../src/config/schema.js';
 import { WeightsFileError } from '../../src/errors.js';
 import { Mlp, type MlpSpec } from '../../src/model/mlp.js';
 import { Pass } from '../../src/model/pass.js';
-import { readSafetensors, writeSafetensors } from '../../src/output/safetensors.js';
+import { EVAL_CHUNK } from '../../src/eval/evaluate.js';
+import { loadMemoryProblem } from '../../src/model/memory.js';
+import { MAX_FILE_BYTES, readSafetensors, writeSafetensors } from '../../src/output/safetensors.js';
 import { FORMAT, FORMAT_VERSION, loadWeights, saveWeights } from '../../src/output/weights.js';
 import { tempDir } from '../helpers/cli.js';
 import { errorOf } from '../helpers/errors.js';
@@ -218,5 +220,54 @@ describe('loadWeights: file -> exact error', () => {
   it('a missing file', () => {
     const f = join(dir, 'runs', 'nope', 'model.safetensors');
     expect(weightsErrorOf(() => loadWeights(f)).message).toBe(`${f}: no such file`);
+  });
+});
+
+describe('loadWeights: shapes and memory checked before any value is decoded', () => {
+  type T = [string, { shape: number[]; data: Float32Array }];
+  const t = (name: string, ...shape: number[]): T => [name, { shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) }];
+  /** [784, 16 x hidden, 10]: a small file whose evaluation chunk (1000 rows of every unit) is large. */
+  const deep = (hidden: number): { layers: number[]; tensors: T[] } => {
+    const layers = [784, ...new Array<number>(hidden).fill(16), 10];
+    const tensors: T[] = [];
+    for (let l = 0; l + 1 < layers.length; l++) tensors.push(t(`layers.${l}.weight`, layers[l + 1], layers[l]), t(`layers.${l}.bias`, layers[l + 1]));
+    return { layers, tensors };
+  };
+
+  it('a layout error is reported before a bad value: the file is refused on its shapes first', () => {
+    const W = t('layers.0.weight', 4, 5);
+    W[1].data[3] = NaN;
+    const f = fresh();
+    writeSafetensors(f, [W]);
+    expect(weightsErrorOf(() => loadWeights(f)).message).toBe(`${f}: missing tensor layers.0.bias`);
+  });
+
+  it('16,800 layers of 16 units: a 20 MB file whose evaluation needs 2 GiB of activations is refused', () => {
+    const { layers, tensors } = deep(16_800);
+    const f = fresh();
+    writeSafetensors(f, tensors);
+    const problem = loadMemoryProblem(layers, statSync(f).size, 4, EVAL_CHUNK);
+    expect(problem).toMatch(/^a 784-16-16-\.\.\.-16-10 \(16802 widths\) model needs about 2\.06 GiB to load and evaluate, more than the 2 GiB memory limit \(file 20\.\d MiB, 4,582,058 values/);
+    expect(weightsErrorOf(() => loadWeights(f)).message).toBe(`${f}: ${problem}`);
+  });
+
+  it('10,000 layers of 16 units fit as float32 (mlp-eval) but not as float64 (mlp-grad): build refuses before allocating', () => {
+    const { layers, tensors } = deep(10_000);
+    const f = fresh();
+    writeSafetensors(f, tensors);
+    const loaded = loadWeights(f);
+    expect(loaded.layers).toEqual(layers);
+    expect(loaded.build({ hidden: 'relu', output: 'softmax' }).params.length).toBe(Mlp.paramCount(layers));
+    const problem = loadMemoryProblem(layers, statSync(f).size, 8, EVAL_CHUNK);
+    expect(problem).toMatch(/^a 784-16-16-\.\.\.-16-10 \(10002 widths\) model needs about 2\.4\d GiB to load and evaluate, more than the 2 GiB memory limit/);
+    expect(weightsErrorOf(() => loadWeights(f).build({ hidden: 'relu', output: 'softmax' }, Float64Array)).message).toBe(`${f}: ${problem}`);
+  });
+
+  it('a 2.13 GB file is refused from its size, before it is read (sparse: nothing on disk)', () => {
+    const f = fresh();
+    writeFileSync(f, '');
+    truncateSync(f, 2_130_000_000);
+    expect(weightsErrorOf(() => loadWeights(f)).message).toBe(`${f}: 2130000000 bytes is more than the ${MAX_FILE_BYTES}-byte limit for a safetensors file`);
+    expect(MAX_FILE_BYTES).toBe(2 ** 30);
   });
 });

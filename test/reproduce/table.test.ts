@@ -1,16 +1,31 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import type { SeedRun } from '../../src/reproduce/run-seed.js';
 import type { RowSpec } from '../../src/reproduce/spec.js';
-import { describeSetting, mergeRows, renderMarkdown, rowResult, type RowResult } from '../../src/reproduce/table.js';
+import {
+  describeData,
+  describeSetting,
+  mergeIntoTable,
+  mergeRows,
+  readTable,
+  renderMarkdown,
+  rowResult,
+  type RowResult,
+} from '../../src/reproduce/table.js';
+import { useTempFiles } from '../helpers/files.js';
 
-const run = (seed: number, acc: number, train = 30): SeedRun => ({
+const FULL = { train: 60000, validation: 0, test: 10000 };
+
+const run = (seed: number, acc: number, train = 30, samples = FULL): SeedRun => ({
   seed,
   test_accuracy: acc,
   epochs: 20,
   train_seconds: train,
   total_seconds: train + 2,
   run_dir: `runs/x/seed-${seed}`,
+  samples,
 });
 
 const spec: RowSpec = {
@@ -44,6 +59,19 @@ describe('rowResult', () => {
     expect(r.machine.node).toBe(process.version);
   });
 
+  it('records the data the runs used and no overrides when none were given', () => {
+    expect(r.data).toEqual({ train: 60000, validation: 0, test: 10000, mnist: true });
+    expect(r.overrides).toEqual([]);
+  });
+
+  it('records every --set override, as typed', () => {
+    const sets = ['data.limit=5000', 'training.epochs=2'];
+    const q = rowResult(spec, loadConfig('configs/discriminative-1-seed-blog.yaml', sets), [run(1, 0.9, 1, { ...FULL, train: 5000 })], sets);
+    expect(q.overrides).toEqual(sets);
+    expect(q.data).toEqual({ train: 5000, validation: 0, test: 10000, mnist: true });
+    expect(q.setting).toMatch(/, 2 epochs$/);
+  });
+
   it('describes the setting from the config itself', () => {
     expect(r.setting).toBe(
       '784-300-10 sigmoid/sigmoid mse, gamma 1 (seed blog gradient), batch 100, lr 1, zero output bias, 20 epochs',
@@ -75,6 +103,60 @@ describe('the table', () => {
       `| a | ${a.setting} | 97.28 (issue 5 PyTorch, 3 seeds) | **95.50** ± 0.71 | 95.00 | 96.00 | 2 | 30.0 | 1 |`,
     );
     expect(lines[3]).toBe(`| b | ${b.setting} (note) | - | **90.00** ± 0.00 | 90.00 | 90.00 | 1 | 30.0 | 1 |`);
-    expect(md).toContain(`Machine: ${a.machine.cpu}, ${a.machine.cores} cores, Node ${process.version}.`);
+    expect(lines.slice(4)).toEqual([
+      '',
+      'Test accuracy on the test images after the last epoch; seeds 1..n (`model.seed`: init and shuffling).',
+      'Data: 60,000 training images, 10,000 test images (MNIST).',
+      `Machine: ${a.machine.cpu}, ${a.machine.cores} cores, Node ${process.version}.`,
+      '',
+    ]);
+  });
+
+  it('shows each row\'s overrides beside its setting, and the data of each group of rows in the footer', () => {
+    const q: RowResult = {
+      ...b,
+      name: 'q',
+      note: '',
+      overrides: ['data.limit=5000', 'training.epochs=2'],
+      data: { train: 5000, validation: 0, test: 10000, mnist: true },
+    };
+    const lines = renderMarkdown({ rows: [a, q] }).split('\n');
+    expect(lines[3]).toBe(
+      `| q | ${b.setting} (--set data.limit=5000 --set training.epochs=2) | - | **90.00** ± 0.00 | 90.00 | 90.00 | 1 | 30.0 | 1 |`,
+    );
+    expect(lines.slice(6, 8)).toEqual([
+      'Data of a: 60,000 training images, 10,000 test images (MNIST).',
+      'Data of q: 5,000 training images, 10,000 test images (MNIST).',
+    ]);
+  });
+
+  it.each([
+    [{ train: 60000, validation: 0, test: 10000, mnist: true }, '60,000 training images, 10,000 test images (MNIST)'],
+    [{ train: 300, validation: 0, test: 10000, mnist: true }, '300 training images, 10,000 test images (MNIST)'],
+    [{ train: 50000, validation: 10000, test: 10000, mnist: true }, '50,000 training images (10,000 more held out for validation), 10,000 test images (MNIST)'],
+    [{ train: 1000, validation: 0, test: 200, mnist: false }, '1,000 training images, 200 test images'],
+  ])('describeData %j', (data, text) => {
+    expect(describeData({ ...a, data })).toBe(text);
+  });
+});
+
+describe('table files', () => {
+  const tmp = useTempFiles('mlp-table-files-');
+  const a = rowResult({ ...spec, name: 'a' }, config, [run(1, 0.95)]);
+
+  it('rows written before overrides and data were recorded read as the unchanged configs on full MNIST', () => {
+    const { overrides: _o, data: _d, ...legacy } = a;
+    const file = tmp.write('legacy.json', JSON.stringify({ rows: [legacy] }));
+    expect(readTable(file).rows[0]).toEqual({ ...legacy, overrides: [], data: { train: 60000, validation: 0, test: 10000, mnist: true } });
+  });
+
+  it('mergeIntoTable merges into the folder\'s table.json and writes table.md from it', () => {
+    const dir = join(tmp.dir, 'out');
+    const b = { ...a, name: 'b' };
+    mergeIntoTable(dir, [b], ['a', 'b']);
+    const t = mergeIntoTable(dir, [a], ['a', 'b']);
+    expect(t.rows.map((r) => r.name)).toEqual(['a', 'b']);
+    expect(readTable(join(dir, 'table.json'))).toEqual(t);
+    expect(readFileSync(join(dir, 'table.md'), 'utf8')).toBe(renderMarkdown(t));
   });
 });

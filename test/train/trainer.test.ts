@@ -8,17 +8,20 @@ import { evaluate } from '../../src/eval/evaluate.js';
 import { Mlp } from '../../src/model/mlp.js';
 import { Pass } from '../../src/model/pass.js';
 import { Rng } from '../../src/rng.js';
+import type { TrainState } from '../../src/train/state.js';
 import { Trainer } from '../../src/train/trainer.js';
 
 function config(raw: Record<string, unknown>): Config {
   return ConfigSchema.parse(raw);
 }
 
-async function trainRun(cfg: Config): Promise<{ model: Mlp; trainer: Trainer; result: Awaited<ReturnType<Trainer['run']>> }> {
+/** Train from the start, or (`from`) from a saved state (the parameters then start fresh: only the state matters here). */
+async function trainRun(cfg: Config, from?: TrainState): Promise<{ model: Mlp; trainer: Trainer; result: Awaited<ReturnType<Trainer['run']>> }> {
   const data = loadRunData(cfg, 'test', { train: true, test: false });
   const model = new Mlp(cfg.model);
   model.init(cfg.model.init, cfg.model.seed, cfg.model.output_bias);
   const trainer = new Trainer(cfg, model, data.train!, data.validation);
+  if (from) trainer.restore(from);
   const result = await trainer.run();
   return { model, trainer, result };
 }
@@ -203,6 +206,45 @@ describe('training', () => {
     expect(result.metrics).toHaveLength(4);
     expect(result.best?.epoch).toBe(1);
     expect(result.best?.params).not.toBe(model.params);
+  });
+
+  it('a run restored after early stopping ended it trains no further, even with more epochs', async () => {
+    const raw = {
+      data: { limit: 500, validation: 100 },
+      model: { layers: [784, 16, 10] },
+      training: { epochs: 20, lr: 1e-12, early_stopping: { patience: 3 } },
+    };
+    const { trainer } = await trainRun(config(raw));
+    expect(trainer.stoppedEarly).toBe(true);
+    const again = await trainRun(config({ ...raw, training: { ...raw.training, epochs: 30 } }), trainer.state());
+    expect(again.trainer.stoppedEarly).toBe(true);
+    expect(again.result.stopped).toBe('early_stopping');
+    expect(again.result.metrics).toHaveLength(4); // epochs 1-4, none added
+  });
+
+  it("metrics' lr is the rate the epoch's last step used: warm-up included", async () => {
+    // 200 samples in batches of 20: 10 steps an epoch; a 25-step warm-up ends in epoch 3.
+    const cfg = config({
+      data: { limit: 200 },
+      model: { layers: [784, 16, 10] },
+      training: { epochs: 4, batch_size: 20, lr: 0.5, lr_schedule: { type: 'constant', warmup_steps: 25 } },
+    });
+    const { result } = await trainRun(cfg);
+    expect(result.metrics.map((m) => m.lr)).toEqual([0.5 * (10 / 25), 0.5 * (20 / 25), 0.5, 0.5]);
+  });
+
+  it.each([
+    // lambda W in dE/dW: a step moves W by lr * lambda / batch of itself, here 2 * 1e300 / 50.
+    ['regularization: { l2: 1e300 }', { l2: 1e300 }, 'the loss is NaN (regularization.l2 1e+300 is likely too large: the step\'s lr*l2/batch is 4.00e+298, keep it below 1)'],
+    ['regularization: { discriminative: 1e300 }', { discriminative: 1e300 }, 'the loss is NaN (regularization.discriminative 1e+300 is likely too large: the step\'s lr*gamma/batch is 4.00e+298, keep it below 1)'],
+  ])('a divergence a regularizer caused is blamed on it: %s', async (_name, regularization, cause) => {
+    const cfg = config({
+      data: { limit: 500 },
+      model: { layers: [784, 16, 10] },
+      regularization,
+      training: { epochs: 1, lr: 2, batch_size: 50, lr_schedule: { warmup_steps: 0 } },
+    });
+    await expect(trainRun(cfg)).rejects.toThrow(`training diverged at epoch 1, batch 2: ${cause}`);
   });
 
   it('divergence stops the run with a DivergenceError naming epoch and batch', async () => {

@@ -2,10 +2,15 @@
 // dist/wasm/), one shared memory, an allocator over that memory, and the
 // worker pool that runs the module's range functions on every thread.
 //
-// Loading: relaxed SIMD (fused multiply-add) needs a V8 flag in Node 20, set
-// here before compiling; if that variant does not compile, plain SIMD128; if
-// neither does (or dist/wasm/ is missing), wasmRuntime() returns null with the
-// reason and the callers fall back to the TypeScript kernels.
+// Loading: the relaxed-SIMD variant (fused multiply-add) first. V8 ships
+// relaxed SIMD from 11.4 (Node 22 on); Node 20's V8 11.3 needs the flag
+// --experimental-wasm-relaxed-simd, which later V8s no longer know (setting it
+// there prints "Error: unrecognized flag" on every command). So the module is
+// compiled without the flag first, and only if that fails on a V8 older than
+// 11.4 is the flag set and the compile tried again. If the variant still does
+// not compile, plain SIMD128; if neither does (or dist/wasm/ is missing),
+// wasmRuntime() returns null with the reason and the callers fall back to the
+// TypeScript kernels.
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { wasmFile, type WasmVariant } from './files.js';
@@ -123,12 +128,11 @@ let loaded: { runtime: WasmRuntime | null; reason: string } | null = null;
 export function wasmRuntime(): { runtime: WasmRuntime | null; reason: string } {
   if (loaded) return loaded;
   const failures: string[] = [];
-  setFlagsFromString('--experimental-wasm-relaxed-simd');
   for (const variant of ['fma', 'simd'] as const) {
     try {
       const bytes = readFileSync(wasmFile(variant));
       const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
-      const module = new WebAssembly.Module(bytes);
+      const module = variant === 'fma' ? compileRelaxed(bytes) : new WebAssembly.Module(bytes);
       const instance = new WebAssembly.Instance(module, { env: { memory } });
       loaded = { runtime: makeRuntime(variant, module, memory, instance.exports), reason: variant };
       return loaded;
@@ -138,6 +142,32 @@ export function wasmRuntime(): { runtime: WasmRuntime | null; reason: string } {
   }
   loaded = { runtime: null, reason: failures.join('; ') };
   return loaded;
+}
+
+/** The V8 that relaxed SIMD shipped in, on by default: [major, minor]. */
+const RELAXED_SIMD_SHIPPED: readonly [number, number] = [11, 4];
+const RELAXED_SIMD_FLAG = '--experimental-wasm-relaxed-simd';
+
+/** Whether V8 `version` ("11.3.244.8-node.38") predates `[major, minor]`. */
+export function v8Before(version: string, [major, minor]: readonly [number, number]): boolean {
+  const [a, b] = version.split('.').map((p) => Number.parseInt(p, 10));
+  return a < major || (a === major && b < minor);
+}
+
+/** Whether this V8 needs the flag for relaxed SIMD (and still knows it). */
+export function needsRelaxedSimdFlag(v8 = process.versions.v8): boolean {
+  return v8Before(v8, RELAXED_SIMD_SHIPPED);
+}
+
+/** Compile the relaxed-SIMD module: as it is, then, on a V8 that needs the flag, with it. */
+function compileRelaxed(bytes: BufferSource): WebAssembly.Module {
+  try {
+    return new WebAssembly.Module(bytes);
+  } catch (err) {
+    if (!needsRelaxedSimdFlag()) throw err;
+    setFlagsFromString(RELAXED_SIMD_FLAG);
+    return new WebAssembly.Module(bytes);
+  }
 }
 
 function makeRuntime(variant: WasmVariant, module: WebAssembly.Module, memory: WebAssembly.Memory, exports: WebAssembly.Exports): WasmRuntime {
