@@ -1,4 +1,4 @@
-// npm run bench [-- --epoch] [--repeat n] [--kernels naive,blocked,wasm] [--json | --markdown]
+// npm run bench [-- --epoch [--workloads W1,W2,W3]] [--repeat n] [--kernels naive,blocked,wasm] [--json | --markdown]
 //
 // 1. Kernels: for the products of a 784-800-10 net at batch 128 (and the
 //    first layer of full-batch 784-300-10), check each kernel against the
@@ -56,12 +56,13 @@ function markdown(kernels: KernelRow[], epochs: EpochRow[], peakRssMb: number): 
 async function main(): Promise<void> {
   const opts = new Command('bench')
     .option('--epoch', 'also time whole training epochs (W1, W2, W3) per kernel')
+    .option('--workloads <list>', 'with --epoch, only these workloads, comma-separated (W1, W2, W3)', 'W1,W2,W3')
     .option('--repeat <n>', 'epochs per WebAssembly workload (the median is shown)', '3')
     .option('--kernels <list>', 'the kernels to time, comma-separated (naive, blocked, wasm)', 'naive,blocked,wasm')
     .option('--json', 'print the results as JSON on stdout')
     .option('--markdown', "print the results as the README's tables")
     .parse(process.argv)
-    .opts<{ epoch?: boolean; repeat: string; kernels: string; json?: boolean; markdown?: boolean }>();
+    .opts<{ epoch?: boolean; workloads: string; repeat: string; kernels: string; json?: boolean; markdown?: boolean }>();
 
   const names = opts.kernels.split(',').map((k) => k.trim()) as KernelName[];
   for (const k of names) if (!(k in KERNELS) && k !== 'wasm') throw new Error(`--kernels: unknown kernel ${k} (naive, blocked, wasm)`);
@@ -69,7 +70,9 @@ async function main(): Promise<void> {
   const kernels = [...benchKernels(names), ...(names.includes('wasm') ? benchInMemory() : [])];
   const repeat = Number(opts.repeat);
   if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat must be a positive integer, not ${opts.repeat}`);
-  const epochs = opts.epoch ? await benchEpochs(names, repeat) : [];
+  const workloads = opts.workloads.split(',').map((w) => w.trim());
+  for (const w of workloads) if (!['W1', 'W2', 'W3'].includes(w)) throw new Error(`--workloads: unknown workload ${w} (W1, W2, W3)`);
+  const epochs = opts.epoch ? await benchEpochs(names, repeat, workloads) : [];
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ node: process.version, wasm: wasm.name, wasm_fallback: wasm.fallback, kernels, epochs, peak_rss_mb: peakRssMb }, null, 2)}\n`);

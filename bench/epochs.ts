@@ -12,14 +12,15 @@ export interface EpochRow { kernel: string; workload: string; seconds: number; g
 /** Effective FLOPs per sample of 784-H-10 (forward, weight gradients, hidden delta), as the issue counts them. */
 const effectiveFlops = (H: number): number => 4 * 784 * H + 60 * H;
 
-export async function benchEpochs(names: KernelName[], repeat: number): Promise<EpochRow[]> {
+/** The epoch rows of the workloads named in `only` (W1, W2, W3; all when absent). */
+export async function benchEpochs(names: KernelName[], repeat: number, only?: readonly string[]): Promise<EpochRow[]> {
   const workloads: Array<{ name: string; H: number; batch: number | 'full' }> = [
     { name: 'W1 784-800-10 batch 128, 1 epoch', H: 800, batch: 128 },
     { name: 'W2 784-300-10 batch 128, 1 epoch', H: 300, batch: 128 },
     { name: 'W3 784-300-10 full batch, 1 step', H: 300, batch: 'full' },
   ];
   const rows: EpochRow[] = [];
-  for (const w of workloads) {
+  for (const w of workloads.filter((x) => !only || only.includes(x.name.split(' ')[0]))) {
     for (const { name, threads } of variants(names)) {
       if (name === 'naive') continue; // minutes per epoch
       const cfg: Config = defaultConfig();

@@ -9,7 +9,7 @@ import { loadConfig, parseConfig } from '../config/load.js';
 import { configDiff } from '../config/diff.js';
 import type { Config } from '../config/schema.js';
 import { ConfigError, OutputError, UserError, WeightsFileError } from '../errors.js';
-import { copyOptimizerState } from '../model/optimizer.js';
+import { copyOptimizerScalars, copyOptimizerState } from '../model/optimizer.js';
 import { describe } from '../output/atomic.js';
 import { loadCheckpoint, type Checkpoint } from '../output/checkpoint.js';
 import { CHECKPOINT_FILE, MARKER_FILE, readMarker } from '../output/run-files.js';
@@ -138,6 +138,7 @@ export function restoreCheckpoint(file: string, ck: Checkpoint, trainer: Trainer
   }
   trainer.model.params.set(ck.params);
   copyOptimizerState(trainer.optimizerState, ck.optimizer.state);
+  copyOptimizerScalars(trainer.optimizerScalars, ck.optimizer.scalars);
   if (ck.bestParams && trainer.bestParams) trainer.bestParams.set(ck.bestParams);
   try {
     trainer.restore(ck.state);

@@ -5,6 +5,7 @@ import { configDiff } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { selectKernels } from '../kernels/matmul.js';
 import type { Mlp } from '../model/mlp.js';
+import { describeOptimizer } from '../model/optimizer.js';
 import type { EpochMetrics } from '../train/state.js';
 import type { Trainer } from '../train/trainer.js';
 import { type Log, pct } from './log.js';
@@ -52,9 +53,16 @@ export function printStartup(
       `data       train ${n.train}, validation ${n.validation}, test ${n.test}` +
         (config.data.train.images === null ? ' (bundled MNIST, checksums verified)' : ''),
       `training   ${t.epochs} epochs, batch ${trainer.batchSize} (${trainer.batchesPerEpoch} steps/epoch), ` +
-        `lr ${t.lr}${schedText}${warmText}, momentum ${t.momentum}, ${selectKernels(t.kernel).name} kernels`,
+        `${updateText(trainer, `lr ${t.lr}${schedText}${warmText}`)}, ${selectKernels(t.kernel).name} kernels`,
       `config     ${file ?? '(defaults)'}; differs from defaults: ${diff.length ? diff.join(' ') : 'nothing'}`,
       `run folder ${dir}`,
     ].join('\n'),
   );
+}
+
+/** The update in words: sgd's rate and momentum as always; another optimizer's name and settings (rprop has no rate). */
+function updateText(trainer: Trainer, rate: string): string {
+  const o = trainer.optimizer;
+  if (o.name === 'sgd') return `${rate}, momentum ${o.momentum}`;
+  return o.name === 'rprop' ? describeOptimizer(o) : `${describeOptimizer(o)}, ${rate}`;
 }

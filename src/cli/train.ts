@@ -146,7 +146,8 @@ function startRun(config: Config, opts: TrainOptions, checkpoint: OpenCheckpoint
     printStartup(log, config, opts.config, model, trainer, sizes, `${dir.dir}${savedNote}`, ownName);
     for (const note of created.notes) log.warn(`${dir.dir}: ${note}`);
     const t = config.training;
-    const warmup = warmupWarning(t.lr_schedule.warmup_steps, t.epochs, trainer.batchesPerEpoch, t.lr);
+    // rprop has no rate to warm up
+    const warmup = t.optimizer === 'rprop' ? null : warmupWarning(t.lr_schedule.warmup_steps, t.epochs, trainer.batchesPerEpoch, t.lr);
     if (warmup !== null) log.warn(warmup);
     return { config, data, model, trainer, dir, fingerprint };
   }

@@ -79,6 +79,44 @@ export const EarlyStoppingSchema = z
   })
   .prefault({});
 
+/** Defaults that the cross-field rules compare with (a value set to its default counts as not set). */
+const LR_DEFAULT = 2;
+const MOMENTUM_DEFAULT = 0.9;
+
+const beta1 = z.number().min(0).lt(1).default(0.9).describe('decay of the running mean of g (first moment)');
+const beta2 = z.number().min(0).lt(1).default(0.999).describe('decay of the running mean of g^2 (second moment)');
+const eps = posReal.default(1e-8).describe('added to sqrt of the bias-corrected second moment, as in PyTorch');
+
+export const AdamSchema = z
+  .strictObject({ beta1, beta2, eps })
+  .prefault({});
+
+export const AdamWSchema = z
+  .strictObject({
+    beta1,
+    beta2,
+    eps,
+    weight_decay: nonNegReal
+      .default(0.01)
+      .describe('decoupled decay W *= 1 - lr weight_decay before each step, weights only (not regularization.l2, which is in E)'),
+  })
+  .prefault({});
+
+export const RpropSchema = z
+  .strictObject({
+    eta_minus: z.number().gt(0).lt(1).default(0.5).describe("factor of a weight's step when its gradient changes sign"),
+    eta_plus: z.number().gt(1).finite().default(1.2).describe("factor of a weight's step while its gradient keeps its sign"),
+    step_init: posReal.default(0.01).describe("every weight's first step (PyTorch's Rprop lr); rprop uses no training.lr or lr_schedule"),
+    step_min: nonNegReal.default(1e-6).describe('smallest step'),
+    step_max: posReal.default(50).describe('largest step'),
+    variant: z
+      .enum(['irprop-', 'irprop+'])
+      .default('irprop-')
+      .describe("irprop- (PyTorch's Rprop), or irprop+: after a sign change also take back the last move if E rose (Igel & Huesken 2000)"),
+    allow_minibatch: z.boolean().default(false).describe("allow batch sizes other than 'full' (the sign rule assumes one E for every step)"),
+  })
+  .prefault({});
+
 export const TrainingSchema = z
   .strictObject({
     epochs: posInt.default(20).describe('passes over the training set'),
@@ -89,8 +127,22 @@ export const TrainingSchema = z
       .union([posInt, z.literal('full')])
       .default(100)
       .describe("samples per step, or 'full' for full-batch gradient descent"),
-    lr: posReal.default(2).describe('learning rate of W -= lr (1/d) dE/dW'),
-    momentum: z.number().min(0).lt(1).default(0.9).describe('heavy-ball momentum; 0 = plain gradient descent'),
+    optimizer: z
+      .enum(['sgd', 'nesterov', 'adam', 'adamw', 'rprop'])
+      .default('sgd')
+      .describe('the update: sgd (heavy-ball momentum), nesterov, adam, adamw or rprop; README "Choosing an optimizer"'),
+    lr: posReal
+      .default(LR_DEFAULT)
+      .describe('sgd, nesterov: lr of W -= lr (1/d) dE/dW (momentum aside); adam, adamw: the step size (PyTorch lr); rprop: unused'),
+    momentum: z
+      .number()
+      .min(0)
+      .lt(1)
+      .default(MOMENTUM_DEFAULT)
+      .describe('momentum of sgd (heavy ball; 0 = plain gradient descent) and nesterov; unused by the others'),
+    adam: AdamSchema.describe('optimizer: adam'),
+    adamw: AdamWSchema.describe('optimizer: adamw'),
+    rprop: RpropSchema.describe('optimizer: rprop'),
     lr_schedule: LrScheduleSchema.describe('learning-rate schedule over epochs'),
     early_stopping: EarlyStoppingSchema.describe('early stopping on the validation split'),
     shuffle: z.boolean().default(true).describe('reshuffle the training set every epoch (seeded)'),
@@ -133,7 +185,48 @@ export const ConfigSchema = z
         message: 'early stopping needs a validation split (data.validation > 0)',
       });
     }
+    for (const [key, message] of optimizerProblems(c.training)) ctx.addIssue({ code: 'custom', path: ['training', ...key], message });
   });
+
+/**
+ * The combinations of training.optimizer and the other training keys that
+ * make no sense, each as [key path under training, why]. A key left at its
+ * default counts as not set.
+ */
+function optimizerProblems(t: z.output<typeof TrainingSchema>): Array<[string[], string]> {
+  const out: Array<[string[], string]> = [];
+  const name = t.optimizer;
+  if (name === 'nesterov' && t.momentum === 0) out.push([['momentum'], 'nesterov needs training.momentum > 0 (with 0 it is sgd without momentum)']);
+  if ((name === 'adam' || name === 'adamw' || name === 'rprop') && t.momentum !== MOMENTUM_DEFAULT) {
+    const own = name === 'rprop' ? '' : ` (its momentum is training.${name}.beta1)`;
+    out.push([['momentum'], `${name} does not use training.momentum${own}: remove it`]);
+  }
+  if ((name === 'adam' || name === 'adamw') && t.lr >= 1) {
+    out.push([['lr'], `${name}'s lr is a step size: each weight moves by up to about lr a step, and lr ${t.lr} is far beyond the scale of the weights; use one like PyTorch's default 0.001`]);
+  }
+  if (name === 'adamw' && t.lr * t.adamw.weight_decay >= 1) {
+    out.push([['adamw', 'weight_decay'], `weight_decay ${t.adamw.weight_decay} x training.lr ${t.lr} >= 1 zeroes or flips every weight each step`]);
+  }
+  if (name === 'rprop') out.push(...rpropProblems(t));
+  return out;
+}
+
+function rpropProblems(t: z.output<typeof TrainingSchema>): Array<[string[], string]> {
+  const out: Array<[string[], string]> = [];
+  const r = t.rprop;
+  if (t.batch_size !== 'full' && !r.allow_minibatch) {
+    out.push([['optimizer'], "rprop follows sign changes of the full-batch gradient, and a mini-batch gradient changes sign from batch to batch: set training.batch_size: full (or training.rprop.allow_minibatch: true to force it)"]);
+  }
+  if (t.lr !== LR_DEFAULT) out.push([['lr'], 'rprop does not use training.lr (its first step is training.rprop.step_init): remove it']);
+  if (JSON.stringify(t.lr_schedule) !== JSON.stringify(LrScheduleSchema.parse({}))) {
+    out.push([['lr_schedule'], 'rprop does not use training.lr_schedule (each weight adapts its own step): remove it']);
+  }
+  if (r.step_min > r.step_max) out.push([['rprop', 'step_min'], `step_min ${r.step_min} is above step_max ${r.step_max}`]);
+  else if (r.step_init < r.step_min || r.step_init > r.step_max) {
+    out.push([['rprop', 'step_init'], `step_init ${r.step_init} is outside [step_min, step_max] = [${r.step_min}, ${r.step_max}]`]);
+  }
+  return out;
+}
 
 export type Config = z.output<typeof ConfigSchema>;
 export type ModelConfig = Config['model'];

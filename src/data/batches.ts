@@ -72,18 +72,3 @@ export class Batcher {
     return rows;
   }
 }
-
-/** The most non-zero pixels any batch of `rows` samples can hold (the largest `rows` counts summed). */
-export function maxNonZeros(ds: Dataset, rows: number): number {
-  const F = ds.features;
-  const counts = new Int32Array(ds.n);
-  for (let s = 0; s < ds.n; s++) {
-    let c = 0;
-    for (let f = s * F, end = f + F; f < end; f++) if (ds.images[f] !== 0) c++;
-    counts[s] = c;
-  }
-  counts.sort();
-  let sum = 0;
-  for (let i = ds.n - 1; i >= Math.max(0, ds.n - rows); i--) sum += counts[i];
-  return sum;
-}

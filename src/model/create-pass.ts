@@ -15,8 +15,6 @@ export interface TrainPassOptions {
   kernel: KernelName;
   threads: number | 'auto';
   optimizer: OptimizerSettings;
-  /** The most non-zero inputs a batch of `rows` rows can hold (sizes the fast pass's sparse buffers for large batches). */
-  maxNonZeros?: (rows: number) => number;
 }
 
 export function createTrainPass(model: Mlp, o: TrainPassOptions): TrainPass {

@@ -17,7 +17,7 @@
 //   P  = parameters = Σ_l (I_l O_l + O_l);  Pw = the fast pass's layout of
 //        them (wasm-layout.ts: W_0^T in 16-column panels, so O_0 rounds up to 16)
 //   N  = rows of a training batch (its capacity);  S = Σ_l O_l  (all units)
-//   k  = the optimizer's state tensors (sgd: 1, velocity)
+//   k  = the optimizer's state tensors (sgd, nesterov: 1; adam, adamw: 2; rprop: 3)
 //
 //   training = parameters   f P (1 + k + best)        model.params, optimizer state, best copy
 //                           f P (1 + k + best)        the checkpoint being encoded (the largest output)

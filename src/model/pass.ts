@@ -13,7 +13,10 @@
 import type { KernelName } from '../config/schema.js';
 import { selectKernels, type MatmulKernels, type Vec } from '../kernels/matmul.js';
 import { views, type LayerSlot, type Mlp } from './mlp.js';
-import { copyOptimizerState, newOptimizerState, referenceStep, type OptimizerSettings, type OptimizerState } from './optimizer.js';
+import {
+  copyOptimizerState, newOptimizerScalars, newOptimizerState, referenceStep,
+  type OptimizerScalars, type OptimizerSettings, type OptimizerState, type StepInputs,
+} from './optimizer.js';
 
 /** The forward half, all that evaluation needs. */
 export interface ForwardPass {
@@ -32,7 +35,8 @@ export interface ForwardPass {
  * A training pass. W and dW are the weights it computes with and their
  * gradients, in its own layout (L2 adds lambda W into dW elementwise, which
  * any layout allows). The canonical parameters (model.params, PyTorch layout)
- * and optimizer state go in by load() and come out by store().
+ * and optimizer state tensors go in by load() and come out by store(); the
+ * optimizer's state scalars have no layout and are read and written in place.
  */
 export interface TrainPass extends ForwardPass {
   /** dE/dY, filled by the objective before backward; deltaY = dE/dZ_{L-1} after backwardOutput. */
@@ -43,8 +47,10 @@ export interface TrainPass extends ForwardPass {
   backwardOutput(): void;
   /** From deltaY down to layer 0, on the input of the last forward: every dW_l, db_l (overwritten). */
   backwardLayers(): void;
-  /** The optimizer's update with the gradient of a batch of d rows. */
-  step(lr: number, d: number): void;
+  /** The optimizer's state scalars (OPTIMIZER_SCALARS), the one copy. */
+  readonly scalars: OptimizerScalars;
+  /** The optimizer's update with the gradient of a batch of d rows (optimizer.ts: StepInputs). */
+  step(s: StepInputs): void;
   load(params: Vec, state: OptimizerState): void;
   store(params: Vec, state: OptimizerState): void;
   /** Give back what the pass holds outside the JavaScript heap. */
@@ -71,6 +77,7 @@ export class Pass implements TrainPass {
   readonly db: Vec[];
   readonly optimizer: OptimizerSettings;
   readonly state: OptimizerState;
+  readonly scalars: OptimizerScalars;
   private readonly kernels: MatmulKernels;
   private input: Vec; // the X of the last forward
   private n = 0;
@@ -91,6 +98,7 @@ export class Pass implements TrainPass {
     ({ W: this.dW, b: this.db } = withBackward ? views(this.grads, model.slots as LayerSlot[]) : { W: [], b: [] });
     this.optimizer = optimizer;
     this.state = newOptimizerState(optimizer, withBackward ? model.params.length : 0, F);
+    this.scalars = newOptimizerScalars(optimizer);
   }
 
   /** The weights the pass computes with: the model's own. */
@@ -152,8 +160,9 @@ export class Pass implements TrainPass {
     this.backwardLayers();
   }
 
-  step(lr: number, d: number): void {
-    referenceStep(this.optimizer, this.model.params, this.grads, this.state, lr, d);
+  step(s: StepInputs): void {
+    const { params: p, W: weights } = this.model;
+    referenceStep(this.optimizer, { p, g: this.grads, weights }, this.state, this.scalars, s);
   }
 
   load(params: Vec, state: OptimizerState): void {

@@ -3,13 +3,17 @@
 // (wasm-pass.ts allocates exactly this; test/model/memory.test.ts holds the
 // two equal, and src/train/memory.ts counts it in a run's estimate).
 import { panelFloats } from '../kernels/wasm/gemm-wat.js';
+import { sparseScratchBytes } from '../kernels/wasm/sparse-wat.js';
 
 /**
- * Batches up to this size get a CSR slot per pair (csr_slots, built on every
- * thread; 12 bytes per pixel per row) and the first layer's weight gradient
- * through the sparse product; larger ones a compact CSR and gemm.
+ * Batches up to this size get whole CSRs of the first layer's input, a slot
+ * per pair (csr_slots, built on every thread; 12 bytes per pixel per row);
+ * larger ones none: each thread builds the CSR of a few pairs in its scratch
+ * (spmm_x, spmm_xt; wasm-first-layer.ts).
  */
 export const SLOT_ROWS = 1024;
+/** Samples per spmm_xt call of a large batch's weight gradient: a block of delta [512, 300] is 600 KB, within a core's L2. */
+export const XT_BLOCK = 512;
 /** Floats of a gemm panel entry per k (gemm-wat.ts: 4 values + an offset). */
 export const PANEL = 5;
 /** The allocator's blocks (runtime.ts) are multiples of this many bytes. */
@@ -33,18 +37,21 @@ export function wasmParameterBytes(layers: readonly number[], stateTensors: numb
 }
 
 /**
+ * Bytes of each thread's scratch: gemm's packed panels (a PANEL-float entry
+ * per k, for K up to the batch or a layer width), and for large batches the
+ * CSR blocks of spmm_x and spmm_xt.
+ */
+export function scratchBytes(layers: readonly number[], capacity: number): number {
+  const panels = 4 * PANEL * Math.max(capacity, ...layers);
+  return aligned(capacity <= SLOT_ROWS ? panels : Math.max(panels, sparseScratchBytes(layers[0], XT_BLOCK)));
+}
+
+/**
  * Bytes the fast pass (WasmPass) allocates in the WebAssembly memory for a
  * batch of `capacity` rows: every block as wasm-pass.ts asks for it, rounded
- * to the allocator's 64 bytes. `nonZeros(rows)` is the data's bound on the
- * non-zero inputs of `rows` rows (only asked for large batches).
+ * to the allocator's 64 bytes.
  */
-export function wasmPassBytes(
-  layers: readonly number[],
-  capacity: number,
-  stateTensors: number,
-  threads: number,
-  nonZeros?: (rows: number) => number,
-): number {
+export function wasmPassBytes(layers: readonly number[], capacity: number, stateTensors: number, threads: number): number {
   const f32 = (floats: number): number => aligned(4 * floats);
   const I0 = layers[0];
   const L = layers.length - 1;
@@ -53,10 +60,11 @@ export function wasmPassBytes(
   let widestDense = 0; // W_l [O, I] for dA_{l-1}: layers l >= 1 with 16 outputs or more
   for (let l = 1; l < L; l++) if (layers[l + 1] >= 16) widestDense = Math.max(widestDense, layers[l] * layers[l + 1]);
   bytes += aligned(4 * Math.max(1, widestDense));
-  const slots = capacity <= SLOT_ROWS;
-  const nnz = slots ? 2 * Math.ceil(capacity / 2) * I0 : nonZeros && capacity * I0 > 1 << 22 ? nonZeros(capacity) : capacity * I0;
-  bytes += aligned(8 * Math.ceil(capacity / 2)) + aligned(12 * nnz);
-  if (slots) bytes += aligned(8 * Math.ceil(I0 / 2)) + aligned(12 * Math.ceil(I0 / 2) * capacity);
-  bytes += aligned(threads * 4 * PANEL * Math.max(capacity, ...layers));
+  if (capacity <= SLOT_ROWS) {
+    // the CSRs of X's row pairs and pixel pairs (wasm-first-layer.ts)
+    bytes += aligned(8 * Math.ceil(capacity / 2)) + aligned(12 * 2 * Math.ceil(capacity / 2) * I0);
+    bytes += aligned(8 * Math.ceil(I0 / 2)) + aligned(12 * Math.ceil(I0 / 2) * capacity);
+  }
+  bytes += aligned(threads * scratchBytes(layers, capacity));
   return bytes;
 }

@@ -6,11 +6,8 @@
 // the parameter layout (W_l^T, panels, narrow layers) is wasm-layout.ts's.
 //
 // The first layer's input is MNIST pixels, 81% zero: its forward product runs
-// on compressed pairs of rows of X (sparse-wat.ts), its weight gradient
-// X^T delta on compressed pairs of X's columns (pixel pairs). For large
-// (full) batches the row CSR is compact and built on one thread, and the
-// weight gradient runs on gemm's packed panels, which skip the samples where
-// 4 neighbouring pixels are all zero.
+// on compressed pairs of rows of X, its weight gradient X^T delta on
+// compressed pairs of X's columns (pixel pairs): wasm-first-layer.ts.
 //
 // The canonical copy (model.params and optimizer state, PyTorch layout) is
 // brought up to date by store() wherever someone reads it (end of epoch,
@@ -19,17 +16,15 @@ import type { Vec } from '../kernels/matmul.js';
 import { moduleCalls, type ModuleCalls } from '../kernels/wasm/calls.js';
 import { runGemm, type GemmOperands, type PanelScratch } from '../kernels/wasm/gemm-job.js';
 import { ROW_MAJOR } from '../kernels/wasm/gemm-wat.js';
-import { grainOf, tileGrain } from '../kernels/wasm/pool.js';
+import { grainOf } from '../kernels/wasm/pool.js';
 import type { WasmRuntime } from '../kernels/wasm/runtime.js';
-import { SPMM_TILE_Q } from '../kernels/wasm/sparse-wat.js';
 import type { Mlp } from './mlp.js';
-import { OPTIMIZER_STATE, type OptimizerSettings, type OptimizerState } from './optimizer.js';
+import { newOptimizerScalars, OPTIMIZER_STATE, type OptimizerScalars, type OptimizerSettings, type OptimizerState, type StepInputs } from './optimizer.js';
 import type { TrainPass } from './pass.js';
-import { PANEL, SLOT_ROWS } from './wasm-buffers.js';
+import { scratchBytes } from './wasm-buffers.js';
+import { SparseFirstLayer } from './wasm-first-layer.js';
 import { WasmLayout } from './wasm-layout.js';
-
-/** Row pairs above which the sparse forward product is split by rows instead of columns. */
-const SPMM_ROW_SPLIT = 512;
+import { moduleStep } from './wasm-step.js';
 
 /** A pass nobody disposed gives its memory back when it is collected. */
 const finalizer = new FinalizationRegistry<{ rt: WasmRuntime; blocks: number[] }>(({ rt, blocks }) => {
@@ -39,8 +34,6 @@ const finalizer = new FinalizationRegistry<{ rt: WasmRuntime; blocks: number[] }
 export interface WasmPassOptions {
   capacity: number;
   optimizer: OptimizerSettings;
-  /** The most non-zero inputs a batch of `rows` rows can hold: sizes the compact CSR of large batches (else capacity x I_0). */
-  maxNonZeros?: (rows: number) => number;
 }
 
 export class WasmPass implements TrainPass {
@@ -51,6 +44,7 @@ export class WasmPass implements TrainPass {
   readonly params: Float32Array; // the working parameters, in the layout's order
   readonly grads: Float32Array;
   readonly state: Readonly<Record<string, Float32Array>>; // the optimizer's, in the same layout
+  readonly scalars: OptimizerScalars; // the optimizer's state scalars (no layout: the one copy)
   readonly W: Float32Array[]; // W_l^T (panels for l = 0), or a narrow layer's W_l [O, I]
   readonly b: Float32Array[];
   readonly dW: Float32Array[]; // dE/dW_l, in W_l's layout
@@ -65,10 +59,8 @@ export class WasmPass implements TrainPass {
   private readonly optimizer: OptimizerSettings;
   private readonly blocks: number[] = [];
   private readonly wRowMajor: number; // W_l [O, I] for dA_{l-1}, l >= 1 (largest layer)
-  private readonly slots: boolean; // capacity <= SLOT_ROWS
-  private readonly rowCsr: { R: number; E: number }; // CSR of X's row pairs (sparse-wat.ts)
-  private readonly colCsr: { R: number; E: number }; // with slots: the CSR of X^T's row pairs (pixel pairs), for dW_0
-  private readonly panels: PanelScratch; // gemm's packed panels, one per thread
+  private readonly first: SparseFirstLayer; // the first layer's sparse products
+  private readonly panels: PanelScratch; // gemm's packed panels (and the sparse products' CSR blocks), one per thread
   private readonly panelThreads: number; // threads the panel scratch is for (the runtime's at construction)
   private readonly sigmoid: boolean[]; // per layer: f_l is sigmoid (run in the module)
   private n = 0;
@@ -89,6 +81,7 @@ export class WasmPass implements TrainPass {
     this.params = f32(P);
     this.grads = f32(P).fill(0); // the panel padding is never written
     this.state = Object.fromEntries(OPTIMIZER_STATE[o.optimizer.name].map((name) => [name, f32(P)]));
+    this.scalars = newOptimizerScalars(o.optimizer);
     this.W = model.slots.map((_, l) => this.params.subarray(layout.wAt[l], layout.bAt(l)));
     this.b = model.slots.map((s, l) => this.params.subarray(layout.bAt(l), layout.bAt(l) + s.O));
     this.dW = model.slots.map((_, l) => this.grads.subarray(layout.wAt[l], layout.bAt(l)));
@@ -100,26 +93,12 @@ export class WasmPass implements TrainPass {
     this.dA = perLayer();
     this.delta = perLayer();
     this.wRowMajor = this.alloc(4 * Math.max(1, ...model.slots.map((s, l) => (l > 0 && !layout.narrow[l] ? s.I * s.O : 0))));
-    this.slots = capacity <= SLOT_ROWS;
-    ({ rowCsr: this.rowCsr, colCsr: this.colCsr } = this.allocCsr(o));
-    const widest = Math.max(capacity, ...model.spec.layers);
     this.panelThreads = rt.threads;
-    this.panels = { at: this.alloc(this.panelThreads * 4 * PANEL * widest), bytes: 4 * PANEL * widest };
+    const scratch = scratchBytes(model.spec.layers, capacity);
+    this.panels = { at: this.alloc(this.panelThreads * scratch), bytes: scratch };
+    const { I, O } = model.slots[0];
+    this.first = new SparseFirstLayer(this.k, (bytes) => this.alloc(bytes), capacity, { I, O, ldW: layout.ldW[0], psW: layout.psW[0] }, this.panels);
     this.sigmoid = model.slots.map((_, l) => (l === model.L - 1 ? model.spec.output : model.spec.hidden) === 'sigmoid');
-  }
-
-  /**
-   * The row CSR: a slot of I_0 entries per row pair, or, compact, at most
-   * capacity x I_0 entries, bounded by the data for large (full) batches;
-   * with slots also the column CSR of dW_0.
-   */
-  private allocCsr(o: WasmPassOptions): { rowCsr: { R: number; E: number }; colCsr: { R: number; E: number } } {
-    const { capacity } = o;
-    const I0 = this.model.inputs;
-    const nnz = this.slots ? 2 * Math.ceil(capacity / 2) * I0 : o.maxNonZeros && capacity * I0 > 1 << 22 ? o.maxNonZeros(capacity) : capacity * I0;
-    const rowCsr = { R: this.alloc(8 * Math.ceil(capacity / 2)), E: this.alloc(12 * nnz) }; // an entry per k where either row of a pair is non-zero
-    const colCsr = this.slots ? { R: this.alloc(8 * Math.ceil(I0 / 2)), E: this.alloc(12 * Math.ceil(I0 / 2) * capacity) } : { R: 0, E: 0 };
-    return { rowCsr, colCsr };
   }
 
   /** Give the memory back; the pass is unusable afterwards. */
@@ -167,9 +146,10 @@ export class WasmPass implements TrainPass {
     for (let l = 0; l < m.L; l++) {
       const { I, O } = m.slots[l];
       const Z = this.Z[l];
-      k.bias_rows(n, n, { Z, b: this.b[l], O });
+      k.bias_rows(n, grainOf(n, threads, 1, 256), { Z, b: this.b[l], O });
       if (l === 0) {
-        this.firstLayerForward(n);
+        this.checkThreads(); // the sparse products of large batches use the panel scratch too
+        this.first.forward(Z, this.X, this.W[0], n);
       } else if (layout.narrow[l]) {
         k.dot_rows(n, grainOf(n, threads, 2, 32), { C: Z, A: this.A[l - 1], W: this.W[l], K: I, O });
       } else {
@@ -178,27 +158,6 @@ export class WasmPass implements TrainPass {
       this.activate(l, n * O);
     }
     return this.Y;
-  }
-
-  /** Z_0 += X W_0^T by the sparse product over the CSR of X's row pairs. */
-  private firstLayerForward(n: number): void {
-    const { layout, k, rowCsr } = this;
-    const threads = k.threads;
-    const { I, O } = this.model.slots[0];
-    const pairs = Math.ceil(n / 2);
-    if (this.slots) {
-      k.csr_slots(pairs, grainOf(pairs, threads, 1, 8), { X: this.X, count: I, step: 4, second: 4 * I, pair: 8 * I, total: n, ldb: layout.ldW[0], ...rowCsr });
-    } else {
-      k.csr_pairs({ X: this.X, N: n, K: I, ldb: layout.ldW[0], ...rowCsr });
-    }
-    const product = { C: this.Z[0], ldc: O, cps: ROW_MAJOR, R: rowCsr.R, P: n, B: this.W[0], bps: layout.psW[0], Q: O, acc: 1 };
-    if (pairs > SPMM_ROW_SPLIT) {
-      // a large (full) batch: blocks of row pairs, so each block's CSR stays in cache across the columns
-      k.spmm_rows(pairs, grainOf(pairs, threads, 1, SPMM_ROW_SPLIT / 8), product);
-    } else {
-      const tiles = Math.ceil(O / SPMM_TILE_Q);
-      k.spmm(tiles, tileGrain(tiles, threads), product);
-    }
   }
 
   /** delta_{L-1} = f'(Z_{L-1}) ⊙ dY. */
@@ -219,10 +178,11 @@ export class WasmPass implements TrainPass {
         // dW_l [O, I] = delta_l^T A_{l-1};  dA_{l-1} [n, I] = delta_l [n, O] W_l [O, I]
         this.gemm({ C: this.dW[l], ldc: I, cps: ROW_MAJOR, A: delta, ars: 1, aks: O, B: input, ldb: I, bps: ROW_MAJOR, P: O, Q: I, K: n, acc: 0 });
         this.gemm({ C: this.dA[l - 1], ldc: I, cps: ROW_MAJOR, A: delta, ars: O, aks: 1, B: this.W[l], ldb: I, bps: ROW_MAJOR, P: n, Q: I, K: O, acc: 0 });
-      } else if (l === 0 && this.slots) {
-        this.firstLayerWeightGradient(n);
+      } else if (l === 0) {
+        this.checkThreads();
+        this.first.weightGradient(this.dW[0], this.X, delta, n);
       } else {
-        // dW_l^T [I, O] = A_{l-1}^T delta_l (A_{-1} = X: the packed panels skip the samples where 4 pixels are all 0)
+        // dW_l^T [I, O] = A_{l-1}^T delta_l
         this.gemm({ C: this.dW[l], ldc: layout.ldW[l], cps: layout.psW[l], A: input, ars: 1, aks: I, B: delta, ldb: O, bps: ROW_MAJOR, P: I, Q: O, K: n, acc: 0 });
         if (l > 0) {
           // dA_{l-1} [n, I] = delta_l [n, O] W_l [O, I], W_l from the row-major W_l^T
@@ -234,35 +194,22 @@ export class WasmPass implements TrainPass {
     }
   }
 
-  /** dW_0^T [I, O] = X^T delta_0 by the sparse product over the CSR of X^T's row pairs (pixel pairs): samples where both pixels are 0 are skipped. */
-  private firstLayerWeightGradient(n: number): void {
-    const { layout, k, colCsr } = this;
-    const { I, O } = this.model.slots[0];
-    const pairs = Math.ceil(I / 2);
-    k.csr_slots(pairs, grainOf(pairs, k.threads, 1, 16), { X: this.X, count: n, step: 4 * I, second: 4, pair: 8, total: I, ldb: O, ...colCsr });
-    const tiles = Math.ceil(O / SPMM_TILE_Q);
-    k.spmm(tiles, tileGrain(tiles, k.threads), { C: this.dW[0], ldc: layout.ldW[0], cps: layout.psW[0], R: colCsr.R, P: I, B: this.delta[0], bps: ROW_MAJOR, Q: O, acc: 0 });
-  }
-
-  /** The optimizer's update (optimizer.ts) on every working parameter, in the module. */
-  step(lr: number, d: number): void {
-    const P = this.params.length;
-    const grain = grainOf(P, this.k.threads, 1024);
-    switch (this.optimizer.name) {
-      case 'sgd': {
-        const mu = this.optimizer.momentum;
-        this.k.sgd(P, grain, { P: this.params, V: this.state.velocity, G: this.grads, mu: mu === 0 ? 0 : mu, scale: 1 / d, lr });
-        return;
-      }
-    }
+  /** The optimizer's update (optimizer.ts) on every working parameter, in the module (wasm-step.ts). */
+  step(s: StepInputs): void {
+    moduleStep(this.k, this.optimizer, { P: this.params, G: this.grads, weights: this.W, state: this.state, scalars: this.scalars }, s);
   }
 
   /** C (+)= A B on every thread. */
   private gemm(g: GemmOperands): void {
+    this.checkThreads();
+    runGemm(this.k, this.panels, g);
+  }
+
+  /** The panel scratch is per thread: refuse more threads than it was made for. */
+  private checkThreads(): void {
     if (this.k.threads > this.panelThreads) {
       throw new Error(`WasmPass was made for ${this.panelThreads} threads, the kernels now run ${this.k.threads}: make the pass after setKernelThreads`);
     }
-    runGemm(this.k, this.panels, g);
   }
 
   /** A_l = f_l(Z_l) over `len` values: sigmoid in the module, the others in TypeScript on the same memory. */

@@ -2,10 +2,12 @@
 //
 //   tensors   params [P]              the flat parameter buffer (layout of src/model/mlp.ts)
 //             <state> [P]             each of the optimizer's state tensors, by its name
-//                                     (src/model/optimizer.ts: sgd's is velocity)
+//                                     (OPTIMIZER_STATE of src/model/optimizer.ts: sgd's is velocity)
 //             best_params [P]         the best validation epoch's copy (runs with a validation split)
 //   metadata  format, format_version  "mlp-mnist-checkpoint", "1"
 //             optimizer               its name (absent in older files: sgd)
+//             optimizer_scalars       the optimizer's state scalars by name (JSON; only for an
+//                                     optimizer that has some: rprop's prev_loss)
 //             config                  the resolved config (JSON)
 //             run_id                  the id in the run folder's marker (src/output/run-dir.ts): whose checkpoint
 //             data                    the training data's fingerprint (JSON, src/train/fingerprint.ts)
@@ -20,10 +22,11 @@
 // position, the metrics rows against the epochs done): a tampered state would
 // otherwise train on into NaN metrics. run_id and data are absent in
 // checkpoints written before they were recorded (then null).
+import type { z } from 'zod';
 import type { Config } from '../config/schema.js';
 import { WeightsFileError } from '../errors.js';
 import type { Vec } from '../kernels/matmul.js';
-import { OPTIMIZER_STATE, type OptimizerName } from '../model/optimizer.js';
+import { OPTIMIZER_SCALARS, OPTIMIZER_STATE, type OptimizerName } from '../model/optimizer.js';
 import { DataFingerprintSchema, type DataFingerprint } from '../train/fingerprint.js';
 import { TrainStateSchema, type TrainState } from '../train/state.js';
 import { readSafetensors, writeSafetensors, type Tensor } from './safetensors.js';
@@ -36,7 +39,7 @@ export interface Checkpoint<P extends Vec = Float32Array> {
   config: unknown; // as stored: validate with the config schema before use
   state: TrainState;
   params: P;
-  optimizer: { name: OptimizerName; state: Readonly<Record<string, P>> };
+  optimizer: { name: OptimizerName; state: Readonly<Record<string, P>>; scalars: Readonly<Record<string, number>> };
   bestParams: P | null;
   /** The run folder's id (null: not recorded). */
   runId?: string | null;
@@ -49,10 +52,13 @@ export function saveCheckpoint(file: string, ck: Checkpoint<Vec> & { config: Con
   const tensors: Array<[string, { shape: number[]; data: Vec }]> = [['params', { shape: [P], data: ck.params }]];
   for (const name of OPTIMIZER_STATE[ck.optimizer.name]) tensors.push([name, { shape: [P], data: ck.optimizer.state[name] }]);
   if (ck.bestParams) tensors.push(['best_params', { shape: [P], data: ck.bestParams }]);
+  const scalarNames = OPTIMIZER_SCALARS[ck.optimizer.name];
+  const scalars = Object.fromEntries(scalarNames.map((name) => [name, ck.optimizer.scalars[name]]));
   writeSafetensors(file, tensors, {
     format: CHECKPOINT_FORMAT,
     format_version: CHECKPOINT_VERSION,
     optimizer: ck.optimizer.name,
+    ...(scalarNames.length > 0 ? { optimizer_scalars: JSON.stringify(scalars) } : {}),
     config: JSON.stringify(ck.config),
     state: JSON.stringify(ck.state),
     ...(ck.runId ? { run_id: ck.runId } : {}),
@@ -79,24 +85,18 @@ export function loadCheckpoint(file: string): Checkpoint {
       return fail(`metadata ${key} is not valid JSON (${(err as Error).message})`);
     }
   };
-  const config = json('config');
-  const parsed = TrainStateSchema.safeParse(json('state'));
-  if (!parsed.success) {
+  /** Metadata `key` as JSON, validated by `schema`; the first problem as one line. */
+  const parse = <T>(key: string, schema: z.ZodType<T>): T => {
+    const parsed = schema.safeParse(json(key));
+    if (parsed.success) return parsed.data;
     const issue = parsed.error.issues[0];
-    return fail(`metadata state: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-  }
-  const state: TrainState = parsed.data;
+    return fail(`metadata ${key}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  };
+  const config = json('config');
+  const state: TrainState = parse('state', TrainStateSchema);
   const inconsistent = stateProblem(state);
   if (inconsistent !== null) fail(`metadata state: ${inconsistent}`);
-  let data: DataFingerprint | null = null;
-  if (metadata.data !== undefined) {
-    const fp = DataFingerprintSchema.safeParse(json('data'));
-    if (!fp.success) {
-      const issue = fp.error.issues[0];
-      return fail(`metadata data: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-    }
-    data = fp.data;
-  }
+  const data: DataFingerprint | null = metadata.data !== undefined ? parse('data', DataFingerprintSchema) : null;
   const name = metadata.optimizer ?? 'sgd';
   if (!Object.hasOwn(OPTIMIZER_STATE, name)) {
     fail(`metadata optimizer ${JSON.stringify(name)} is not one of ${Object.keys(OPTIMIZER_STATE).join(', ')}`);
@@ -113,11 +113,27 @@ export function loadCheckpoint(file: string): Checkpoint {
     return t.data;
   };
   const optimizerState = Object.fromEntries(OPTIMIZER_STATE[name as OptimizerName].map((s) => [s, sameLength(s)]));
+  const scalarNames = OPTIMIZER_SCALARS[name as OptimizerName];
+  const scalars = scalarNames.length > 0 ? readScalars(json('optimizer_scalars'), scalarNames, fail) : {};
   const bestParams = tensors.has('best_params') ? sameLength('best_params') : null;
   return {
-    config, state, params: params.data, optimizer: { name: name as OptimizerName, state: optimizerState }, bestParams,
+    config, state, params: params.data, optimizer: { name: name as OptimizerName, state: optimizerState, scalars }, bestParams,
     runId: metadata.run_id ?? null, data,
   };
+}
+
+/** The optimizer's state scalars from metadata optimizer_scalars: exactly `names`, each a finite number. */
+function readScalars(value: unknown, names: readonly string[], fail: (problem: string) => never): Record<string, number> {
+  const where = 'metadata optimizer_scalars';
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(`${where}: expected an object of ${names.join(', ')}, found ${JSON.stringify(value)}`);
+  const obj = value as Record<string, unknown>;
+  const extra = Object.keys(obj).filter((key) => !names.includes(key));
+  if (extra.length > 0) fail(`${where}: unknown ${extra.map((key) => JSON.stringify(key)).join(', ')} (expected ${names.join(', ')})`);
+  for (const name of names) {
+    const v = obj[name];
+    if (typeof v !== 'number' || !Number.isFinite(v)) fail(`${where}: ${name} is ${typeof v === 'number' ? v : JSON.stringify(v ?? null)}, expected a finite number`);
+  }
+  return Object.fromEntries(names.map((name) => [name, obj[name] as number]));
 }
 
 /**

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
+import { describeOptimizer, optimizerSettings } from '../model/optimizer.js';
 import { writeFileAtomic } from '../output/atomic.js';
 import type { Samples, SeedRun } from './run-seed.js';
 import type { RowSpec } from './spec.js';
@@ -68,9 +69,10 @@ export function describeSetting(c: Config): string {
   parts.push(t.batch_size === 'full' ? 'full batch' : `batch ${t.batch_size}`);
   const s = t.lr_schedule;
   const sched = s.type === 'step' ? ` x${s.factor}/${s.every} ep` : s.type === 'cosine' ? ' cosine' : '';
-  parts.push(`lr ${t.lr}${sched}`);
-  if (t.momentum > 0) parts.push(`momentum ${t.momentum}`);
-  if (s.warmup_steps > 0) parts.push(`warm-up ${s.warmup_steps}`);
+  if (t.optimizer !== 'sgd') parts.push(describeOptimizer(optimizerSettings(c)));
+  if (t.optimizer !== 'rprop') parts.push(`lr ${t.lr}${sched}`); // rprop has no rate
+  if (t.optimizer === 'sgd' && t.momentum > 0) parts.push(`momentum ${t.momentum}`);
+  if (t.optimizer !== 'rprop' && s.warmup_steps > 0) parts.push(`warm-up ${s.warmup_steps}`);
   if (c.model.output === 'sigmoid' && c.model.output_bias === 'zero') parts.push('zero output bias');
   if (c.model.init !== 'glorot_uniform') parts.push(c.model.init);
   parts.push(`${t.epochs} ${t.batch_size === 'full' ? 'step' : 'epoch'}${t.epochs === 1 ? '' : 's'}`);

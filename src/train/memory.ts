@@ -2,7 +2,6 @@
 // (the table at the top of src/model/memory.ts), and its refusal.
 import { availableParallelism } from 'node:os';
 import type { Config } from '../config/schema.js';
-import { maxNonZeros } from '../data/batches.js';
 import type { Dataset } from '../data/mnist.js';
 import { MemoryError } from '../errors.js';
 import { EVAL_CHUNK } from '../eval/evaluate.js';
@@ -27,7 +26,7 @@ export function trainMemory(cfg: Config, train: Dataset, validation: Dataset | n
   let batch = 4 * N * O + N; // targets D, batch labels
   if (t.kernel === 'wasm') {
     const threads = t.threads === 'auto' ? availableParallelism() : t.threads;
-    const all = wasmPassBytes(layers, N, k, threads, (rows) => maxNonZeros(train, rows));
+    const all = wasmPassBytes(layers, N, k, threads);
     const params = wasmParameterBytes(layers, k);
     parameters += params;
     batch += all - params;

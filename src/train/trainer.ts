@@ -10,13 +10,13 @@
 // up to date at every point where something reads them: the end of an epoch
 // (validation, the saved weights) and every checkpoint.
 import type { Config } from '../config/schema.js';
-import { Batcher, maxNonZeros } from '../data/batches.js';
+import { Batcher } from '../data/batches.js';
 import type { Dataset } from '../data/mnist.js';
 import { DivergenceError } from '../errors.js';
 import { argmax, EVAL_CHUNK, Evaluator, type Evaluation } from '../eval/evaluate.js';
 import { createTrainPass } from '../model/create-pass.js';
 import type { Mlp, Vec } from '../model/mlp.js';
-import { newOptimizerState, optimizerSettings, type OptimizerSettings, type OptimizerState } from '../model/optimizer.js';
+import { newOptimizerState, optimizerSettings, type OptimizerScalars, type OptimizerSettings, type OptimizerState } from '../model/optimizer.js';
 import type { TrainPass } from '../model/pass.js';
 import { oneHot, type OutputBatch } from '../objective/batch.js';
 import { Objective, objectiveSpec, type TermValues } from '../objective/objective.js';
@@ -41,7 +41,7 @@ export interface TrainResult {
 export interface TrainSnapshot {
   state: TrainState;
   params: Vec;
-  optimizer: { name: OptimizerSettings['name']; state: OptimizerState };
+  optimizer: { name: OptimizerSettings['name']; state: OptimizerState; scalars: OptimizerScalars };
   bestParams: Vec | null;
 }
 
@@ -68,6 +68,8 @@ export class Trainer {
   readonly optimizer: OptimizerSettings;
   /** The optimizer's state tensors in the parameter layout (canonical; the pass works on its own copy). */
   readonly optimizerState: Readonly<Record<string, Vec>>;
+  /** The optimizer's state scalars: the pass's own (they have no layout, so one copy serves both). */
+  readonly optimizerScalars: OptimizerScalars;
   /** Copy of the parameters of the best validation epoch (with a validation split). */
   readonly bestParams: Vec | null;
   private readonly batcher: Batcher;
@@ -88,13 +90,11 @@ export class Trainer {
     const t = cfg.training;
     this.optimizer = optimizerSettings(cfg);
     const capacity = Batcher.rows(train, t.batch_size === 'full' ? train.n : t.batch_size);
-    this.pass = createTrainPass(model, {
-      capacity, kernel: t.kernel, threads: t.threads, optimizer: this.optimizer,
-      maxNonZeros: (rows) => maxNonZeros(train, rows),
-    });
+    this.pass = createTrainPass(model, { capacity, kernel: t.kernel, threads: t.threads, optimizer: this.optimizer });
     this.batcher = new Batcher(train, capacity, this.pass.X);
     this.objective = new Objective(objectiveSpec(cfg), model, this.pass.W);
     this.optimizerState = newOptimizerState(this.optimizer, model.params.length, model.Float);
+    this.optimizerScalars = this.pass.scalars;
     this.shuffleRng = new Rng(cfg.model.seed, STREAM_SHUFFLE);
     const O = model.outputs;
     const D = new Float32Array(this.batcher.size * O); // one-hot targets
@@ -118,12 +118,13 @@ export class Trainer {
   }
 
   snapshot(): TrainSnapshot {
-    return { state: this.st, params: this.model.params, optimizer: { name: this.optimizer.name, state: this.optimizerState }, bestParams: this.bestParams };
+    const optimizer = { name: this.optimizer.name, state: this.optimizerState, scalars: this.optimizerScalars };
+    return { state: this.st, params: this.model.params, optimizer, bestParams: this.bestParams };
   }
 
   /**
    * Continue from a saved state; the caller has restored model.params,
-   * optimizerState and bestParams. The next run() picks up at the batch
+   * optimizerState, optimizerScalars and bestParams. The next run() picks up at the batch
    * after the last one done, with the same shuffle, lr and warm-up step.
    */
   restore(state: TrainState): void {
@@ -228,7 +229,8 @@ export class Trainer {
     }
     for (let i = 0; i < n; i++) if (argmax(Y, i * b.O, b.O) === batcher.labels[i]) this.st.sums.correct++;
     this.objective.backward(pass, b);
-    pass.step(rate, n);
+    // t counts the steps of the run from 1, from the position alone: a resumed run counts on
+    pass.step({ lr: rate, d: n, t: e * batcher.count + k + 1, loss: v.total });
     return v;
   }
 

@@ -94,7 +94,7 @@ describe('class B: a one-line refusal where there was a stack trace', () => {
     [
       'a full batch through 4000 units',
       ['model.layers=[784,4000,10]', 'training.batch_size=full', 'training.threads=2'],
-      'model 784-4000-10, batch 60000: training needs about 3.99 GiB, more than the 2 GiB memory limit (3,180,010 parameters and their copies 84.9 MiB, batch buffers 3.87 GiB, data 45.1 MiB)',
+      'model 784-4000-10, batch 60000: training needs about 3.89 GiB, more than the 2 GiB memory limit (3,180,010 parameters and their copies 84.9 MiB, batch buffers 3.76 GiB, data 45.1 MiB)',
     ],
   ])('mlp-train %s', (_name, sets, line) => {
     expectRefusal(cli('mlp-train', train(...sets)), line);

@@ -174,6 +174,57 @@ describe('loadConfig: file -> exact error', () => {
       'training:\n  early_stopping:\n    patience: 3\n',
       'FILE:3:15: training.early_stopping.patience: early stopping needs a validation split (data.validation > 0)',
     ],
+    // the optimizers' combinations that make no sense (a key at its default counts as not set)
+    [
+      'rprop-minibatch.yaml',
+      'training:\n  optimizer: rprop\n',
+      "FILE:2:14: training.optimizer: rprop follows sign changes of the full-batch gradient, and a mini-batch gradient changes sign from batch to batch: set training.batch_size: full (or training.rprop.allow_minibatch: true to force it)",
+    ],
+    [
+      'rprop-lr.yaml',
+      'training:\n  optimizer: rprop\n  batch_size: full\n  lr: 0.01\n',
+      'FILE:4:7: training.lr: rprop does not use training.lr (its first step is training.rprop.step_init): remove it',
+    ],
+    [
+      'rprop-schedule.yaml',
+      'training:\n  optimizer: rprop\n  batch_size: full\n  lr_schedule:\n    warmup_steps: 0\n',
+      'FILE:5:5: training.lr_schedule: rprop does not use training.lr_schedule (each weight adapts its own step): remove it',
+    ],
+    [
+      'rprop-momentum.yaml',
+      'training:\n  optimizer: rprop\n  momentum: 0\n  rprop:\n    allow_minibatch: true\n',
+      'FILE:3:13: training.momentum: rprop does not use training.momentum: remove it',
+    ],
+    [
+      'rprop-step-init.yaml',
+      'training:\n  optimizer: rprop\n  batch_size: full\n  rprop:\n    step_init: 100\n',
+      'FILE:5:16: training.rprop.step_init: step_init 100 is outside [step_min, step_max] = [0.000001, 50]',
+    ],
+    [
+      'rprop-bounds.yaml',
+      'training:\n  optimizer: rprop\n  batch_size: full\n  rprop:\n    step_min: 60\n',
+      'FILE:5:15: training.rprop.step_min: step_min 60 is above step_max 50',
+    ],
+    [
+      'adam-momentum.yaml',
+      'training:\n  optimizer: adam\n  lr: 0.001\n  momentum: 0.5\n',
+      'FILE:4:13: training.momentum: adam does not use training.momentum (its momentum is training.adam.beta1): remove it',
+    ],
+    [
+      // sgd's default rate 2 left in place (no line: the file does not set it)
+      'adam-lr.yaml',
+      'training:\n  optimizer: adam\n',
+      "FILE: training.lr: adam's lr is a step size: each weight moves by up to about lr a step, and lr 2 is far beyond the scale of the weights; use one like PyTorch's default 0.001",
+    ],
+    [
+      'adamw-decay.yaml',
+      'training:\n  optimizer: adamw\n  lr: 0.5\n  adamw:\n    weight_decay: 2\n',
+      'FILE:5:19: training.adamw.weight_decay: weight_decay 2 x training.lr 0.5 >= 1 zeroes or flips every weight each step',
+    ],
+    ['nesterov-0.yaml', 'training:\n  optimizer: nesterov\n  momentum: 0\n', 'FILE:3:13: training.momentum: nesterov needs training.momentum > 0 (with 0 it is sgd without momentum)'],
+    ['optimizer.yaml', 'training:\n  optimizer: adagrad\n', 'FILE:2:14: training.optimizer: expected one of sgd, nesterov, adam, adamw, rprop, got "adagrad"'],
+    ['variant.yaml', 'training:\n  rprop:\n    variant: irprop\n', 'FILE:3:14: training.rprop.variant: expected one of irprop-, irprop+, got "irprop"'],
+    ['eta-plus.yaml', 'training:\n  rprop:\n    eta_plus: 1\n', 'FILE:3:15: training.rprop.eta_plus: expected a number > 1, got 1'],
     // unknown keys: a suggestion when one is close, else the allowed list
     ['learning-rate.yaml', 'training:\n  learning_rate: 0.1\n', 'FILE:2:3: training.learning_rate: unknown key (did you mean training.lr?)'],
     ['ephocs.yaml', 'training:\n  ephocs: 3\n', 'FILE:2:3: training.ephocs: unknown key (did you mean training.epochs?)'],
@@ -185,7 +236,7 @@ describe('loadConfig: file -> exact error', () => {
     [
       'far-nested.yaml',
       'training:\n  warmup: 5\n',
-      'FILE:2:3: training.warmup: unknown key (allowed: epochs, checkpoint_every, batch_size, lr, momentum, lr_schedule, early_stopping, shuffle, kernel, threads)',
+      'FILE:2:3: training.warmup: unknown key (allowed: epochs, checkpoint_every, batch_size, optimizer, lr, momentum, adam, adamw, rprop, lr_schedule, early_stopping, shuffle, kernel, threads)',
     ],
     ['proto.yaml', '__proto__:\n  lr: 1\n', 'FILE:1:1: __proto__: unknown key (allowed: data, model, loss, regularization, training, output)'],
   ])('%s', (name, text, expected) => {
@@ -353,6 +404,21 @@ describe('--set', () => {
         { key: 'loss', value: 'cross_entropy', default: 'mse' },
       ],
     ],
+    // an optimizer with the keys it needs, in either order
+    [
+      ['training.batch_size=full', 'training.optimizer=rprop'],
+      [
+        { key: 'training.batch_size', value: 'full', default: 100 },
+        { key: 'training.optimizer', value: 'rprop', default: 'sgd' },
+      ],
+    ],
+    [
+      ['training.lr=0.001', 'training.optimizer=adam'],
+      [
+        { key: 'training.optimizer', value: 'adam', default: 'sgd' },
+        { key: 'training.lr', value: 0.001, default: DEFAULTS.training.lr },
+      ],
+    ],
   ])('%j', (sets, diff) => {
     expect(configDiff(loadConfig(undefined, sets))).toEqual(diff);
   });
@@ -372,6 +438,11 @@ describe('--set', () => {
       ['training.early_stopping.patience=5'],
       '--set: training.early_stopping.patience: early stopping needs a validation split (data.validation > 0)',
     ],
+    [
+      ['training.optimizer=rprop'],
+      '--set: training.optimizer: rprop follows sign changes of the full-batch gradient, and a mini-batch gradient changes sign from batch to batch: set training.batch_size: full (or training.rprop.allow_minibatch: true to force it)',
+    ],
+    [['training.optimizer=nesterov', 'training.momentum=0'], '--set: training.momentum: nesterov needs training.momentum > 0 (with 0 it is sgd without momentum)'],
     [['loss.x=1'], '--set: loss: expected one of mse, cross_entropy, got a mapping'],
     [['training.lr'], '--set: training.lr: expected key.path=value'],
     [['=0.1'], '--set: =0.1: expected key.path=value'],

@@ -59,7 +59,7 @@ function trainStep(pass: TrainPass, model: Mlp, spec: ObjectiveSpec, D: Vec): { 
   const objective = new Objective(spec, model, pass.W);
   const values = { ...objective.values(batch) };
   objective.backward(pass, batch);
-  pass.step(LR, n);
+  pass.step({ lr: LR, d: n, t: 1, loss: values.total });
   return { values, batch };
 }
 

@@ -163,7 +163,7 @@ describe('WasmPass: the training pass in the WebAssembly memory', () => {
       wp.backwardOutput();
       wp.backwardLayers();
       const grads = wp.grads.slice();
-      wp.step(0.5, n);
+      wp.step({ lr: 0.5, d: n, t: 1, loss: 0 });
       const out = [wp.Y.slice(0, n * 10), grads, wp.params.slice(), wp.state.velocity.slice()];
       wp.dispose();
       return out;
@@ -220,7 +220,7 @@ describe('WasmPass: the training pass in the WebAssembly memory', () => {
     const wp = wasmPass(model, 4, { name: 'sgd', momentum: mu });
     wp.load(params, { velocity });
     wp.layout.toWorking(wp.grads, grads); // the gradient in the pass's layout, its padding left 0
-    wp.step(lr, d);
+    wp.step({ lr, d, t: 1, loss: 0 });
     const p32 = new Float32Array(P);
     const v32 = new Float32Array(P);
     wp.store(p32, { velocity: v32 });

@@ -63,23 +63,53 @@ describe('save -> load -> restore', () => {
     expect(ck.config).toEqual(JSON.parse(JSON.stringify(cfg)));
   });
 
-  it('a run restored mid-epoch ends bit-identical to one never stopped', async () => {
-    const cfg = config();
+  // Every optimizer, on the fast pass (wasm) and on the reference pass (blocked): its state tensors,
+  // its scalars (iRprop+'s last E) and the step count t (adam's bias correction, from the position)
+  // must all come back. rprop runs on mini-batches here (forced) so that it stops mid-epoch, and once
+  // on full batches (one step an epoch: stopped right after the step, before the epoch's end). The
+  // iRprop+ runs stop where the last E decides the next step: the resumed runs end elsewhere with a
+  // prev_loss of 0 (tried: mini-batch stops at batch 4 of epoch 2, full-batch after step 3).
+  const OPTIMIZERS: Array<[string, Record<string, unknown>, number, number]> = [
+    ['sgd', {}, 1, 4],
+    ['nesterov', { optimizer: 'nesterov' }, 1, 4],
+    ['adam', { optimizer: 'adam', lr: 0.01 }, 1, 4],
+    ['adamw', { optimizer: 'adamw', lr: 0.01, adamw: { weight_decay: 0.1 } }, 1, 4],
+    ['rprop irprop-', { optimizer: 'rprop', lr: 2, rprop: { allow_minibatch: true } }, 1, 4],
+    ['rprop irprop+', { optimizer: 'rprop', lr: 2, rprop: { allow_minibatch: true, variant: 'irprop+' } }, 1, 4],
+    ['rprop irprop+ full batch', { optimizer: 'rprop', lr: 2, batch_size: 'full', epochs: 6, rprop: { variant: 'irprop+' } }, 2, 1],
+  ];
+  const RUNS = OPTIMIZERS.flatMap(([name, extra, epochs, batches]) => (['wasm', 'blocked'] as const).map((kernel) => [name, kernel, extra, epochs, batches] as const));
+  it.each(RUNS)('a run restored mid-epoch ends bit-identical to one never stopped: %s, %s kernels', async (_, kernel, extra, epochs, batches) => {
+    const cfg = config({ kernel, ...extra });
     const whole = trainer(cfg);
     await whole.run();
     const first = trainer(cfg);
-    await first.run({ shouldStop: () => first.state().epochsDone === 1 && first.state().batchesDone === 3 });
+    await first.run({ shouldStop: () => first.state().epochsDone === epochs && first.state().batchesDone === batches });
     const file = fresh();
     saveCheckpoint(file, { ...first.snapshot(), config: cfg });
     const second = trainer(cfg);
     second.model.params.fill(0); // restore must not depend on the fresh init
-    restoreCheckpoint(file, loadCheckpoint(file), second);
+    const ck = loadCheckpoint(file);
+    expect(ck.optimizer.scalars).toEqual(first.optimizerScalars);
+    restoreCheckpoint(file, ck, second);
+    expect(second.optimizerScalars).toEqual(first.optimizerScalars);
     const result = await second.run();
     expect(Array.from(second.model.params)).toEqual(Array.from(whole.model.params));
     expect(Array.from(second.bestParams!)).toEqual(Array.from(whole.bestParams!));
+    for (const [name, t] of Object.entries(second.optimizerState)) expect(Array.from(t), name).toEqual(Array.from(whole.optimizerState[name]));
+    expect(second.optimizerScalars).toEqual(whole.optimizerScalars);
     expect(result.metrics.map((m) => [m.loss, m.train_accuracy, m.val_accuracy])).toEqual(
       whole.state().metrics.map((m) => [m.loss, m.train_accuracy, m.val_accuracy]),
     );
+  });
+
+  it('iRprop+ backtracks in these runs (so its saved E decides the resumed steps)', async () => {
+    const run = async (variant: string): Promise<number[]> => {
+      const t = trainer(config({ optimizer: 'rprop', lr: 2, rprop: { allow_minibatch: true, variant } }));
+      await t.run();
+      return Array.from(t.model.params);
+    };
+    expect(await run('irprop+')).not.toEqual(await run('irprop-'));
   });
 });
 
@@ -178,7 +208,7 @@ describe('checkpoints that cannot be trusted -> one line', () => {
     ['a best accuracy its row does not have', (p) => (p.metadata.state = edit(p.metadata.state, (o) => ((o.best as { val_accuracy: number }).val_accuracy = 2))), 'metadata state: best.val_accuracy is 2, but epoch 1\'s row says VAL'],
     ['a NaN parameter', (p) => (p.tensors.get('params')!.data[17] = NaN), 'tensor params: value 17 is NaN'],
     ['a data fingerprint that is not one', (p) => (p.metadata.data = '{"samples": 60, "bytes": 1020}'), 'metadata data: sha256: Invalid input: expected string, received undefined'],
-    ['an unknown optimizer', (p) => (p.metadata.optimizer = 'adagrad'), 'metadata optimizer "adagrad" is not one of sgd'],
+    ['an unknown optimizer', (p) => (p.metadata.optimizer = 'adagrad'), 'metadata optimizer "adagrad" is not one of sgd, nesterov, adam, adamw, rprop'],
     ['no params', (p) => p.tensors.delete('params'), 'missing tensor params'],
     ['no velocity', (p) => p.tensors.delete('velocity'), 'missing tensor velocity'],
     ['params as a matrix', (p) => (p.tensors.get('params')!.shape = [p.tensors.get('params')!.data.length, 1]), 'tensor params: expected 1 dimension, found [103,1]'],
@@ -194,6 +224,28 @@ describe('checkpoints that cannot be trusted -> one line', () => {
     writeSafetensors(file, p.tensors, p.metadata);
     const err = errorOf(WeightsFileError, () => loadCheckpoint(file));
     expect(err.message).toBe(`${file}: ${problem.replace('VAL', String(val))}`);
+  });
+
+  // An optimizer with state scalars (iRprop+'s last E) writes them as metadata optimizer_scalars.
+  it.each<[string, (m: Record<string, string>) => void, string]>([
+    ['no optimizer_scalars', (m) => delete m.optimizer_scalars, 'metadata optimizer_scalars is missing'],
+    ['a list', (m) => (m.optimizer_scalars = '[1]'), 'metadata optimizer_scalars: expected an object of prev_loss, found [1]'],
+    ['prev_loss missing', (m) => (m.optimizer_scalars = '{}'), 'metadata optimizer_scalars: prev_loss is null, expected a finite number'],
+    ['prev_loss a string', (m) => (m.optimizer_scalars = '{"prev_loss": "3"}'), 'metadata optimizer_scalars: prev_loss is "3", expected a finite number'],
+    ['prev_loss infinite (1e999 in the JSON)', (m) => (m.optimizer_scalars = '{"prev_loss": 1e999}'), 'metadata optimizer_scalars: prev_loss is Infinity, expected a finite number'],
+    ['an unknown scalar', (m) => (m.optimizer_scalars = '{"prev_loss": 1, "lr": 2}'), 'metadata optimizer_scalars: unknown "lr" (expected prev_loss)'],
+  ])('rprop: %s', async (_name, damage, problem) => {
+    const cfg = config({ optimizer: 'rprop', lr: 2, rprop: { allow_minibatch: true, variant: 'irprop+' } });
+    const t = trainer(cfg);
+    await t.run({ shouldStop: () => t.state().epochsDone === 1 });
+    const file = fresh();
+    saveCheckpoint(file, { ...t.snapshot(), config: cfg });
+    const p = readSafetensors(file);
+    expect(JSON.parse(p.metadata.optimizer_scalars)).toEqual(t.optimizerScalars);
+    expect(t.optimizerScalars.prev_loss).toBeGreaterThan(0);
+    damage(p.metadata);
+    writeSafetensors(file, p.tensors, p.metadata);
+    expect(errorOf(WeightsFileError, () => loadCheckpoint(file)).message).toBe(`${file}: ${problem}`);
   });
 
   it('a checkpoint written before the optimizer was recorded loads as sgd', async () => {

@@ -6,7 +6,8 @@ import { limitDataset, loadSplit } from '../../src/data/mnist.js';
 import { DivergenceError } from '../../src/errors.js';
 import { evaluate } from '../../src/eval/evaluate.js';
 import { Mlp } from '../../src/model/mlp.js';
-import { Pass } from '../../src/model/pass.js';
+import type { StepInputs } from '../../src/model/optimizer.js';
+import { Pass, type TrainPass } from '../../src/model/pass.js';
 import { Rng } from '../../src/rng.js';
 import type { TrainState } from '../../src/train/state.js';
 import { Trainer } from '../../src/train/trainer.js';
@@ -231,6 +232,39 @@ describe('training', () => {
     });
     const { result } = await trainRun(cfg);
     expect(result.metrics.map((m) => m.lr)).toEqual([0.5 * (10 / 25), 0.5 * (20 / 25), 0.5, 0.5]);
+  });
+
+  it("each step gets its number t in the run (a resumed run counts on), its batch's rows and E", async () => {
+    // 200 samples in batches of 20: 10 steps an epoch, 3 epochs; adam's bias correction reads t
+    const cfg = config({ data: { limit: 200 }, model: { layers: [784, 16, 10] }, training: { epochs: 3, batch_size: 20, optimizer: 'adam', lr: 0.001 } });
+    const data = loadRunData(cfg, 'test', { train: true, test: false });
+    const spied = (): { trainer: Trainer; steps: StepInputs[] } => {
+      const model = new Mlp(cfg.model);
+      model.init(cfg.model.init, cfg.model.seed, cfg.model.output_bias);
+      const trainer = new Trainer(cfg, model, data.train!, data.validation);
+      const pass = (trainer as unknown as { pass: TrainPass }).pass;
+      const step = pass.step.bind(pass);
+      const steps: StepInputs[] = [];
+      pass.step = (s: StepInputs): void => {
+        steps.push({ ...s });
+        step(s);
+      };
+      return { trainer, steps };
+    };
+    const whole = spied();
+    const { metrics } = await whole.trainer.run();
+    expect(whole.steps.map((s) => s.t)).toEqual(Array.from({ length: 30 }, (_, k) => k + 1));
+    expect(whole.steps.every((s) => s.d === 20)).toBe(true);
+    metrics.forEach((m, e) => {
+      const E = whole.steps.slice(10 * e, 10 * e + 10).reduce((sum, s) => sum + s.loss, 0); // the epoch's E, summed over its batches
+      expect(E / 200).toBeCloseTo(m.loss, 12);
+    });
+    const first = spied();
+    await first.trainer.run({ shouldStop: () => first.trainer.state().epochsDone === 1 && first.trainer.state().batchesDone === 3 });
+    const resumed = spied();
+    resumed.trainer.restore(first.trainer.state());
+    await resumed.trainer.run();
+    expect(resumed.steps.map((s) => s.t)).toEqual(Array.from({ length: 17 }, (_, k) => k + 14));
   });
 
   it.each([

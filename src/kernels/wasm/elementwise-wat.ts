@@ -1,6 +1,7 @@
 // The WebAssembly text of a training step's element-wise work: the sigmoid
-// and its derivative, bias rows, bias gradients (column sums) and the SGD
-// update. In JavaScript these loops were a quarter of an epoch.
+// and its derivative, bias rows and bias gradients (column sums); the
+// optimizers' updates (optimizers-wat.ts) are built with overElements below.
+// In JavaScript these loops were a quarter of an epoch.
 //
 // Every function works on a range [u0, u1) of its units (elements, rows or
 // columns) so the worker pool can split it; S (scratch) is unused here but
@@ -55,7 +56,7 @@ type Store = (base: string, value: string) => string;
  * of `inputs` at the byte offset $o. The tail runs the same body on splats
  * and stores lane 0.
  */
-function overElements(name: FunctionName, locals: string, inputs: string[], body: (store: Store) => string): string {
+export function overElements(name: FunctionName, locals: string, inputs: string[], body: (store: Store) => string): string {
   const load4 = inputs.map((p) => `(local.set $${p}v (v128.load (i32.add (local.get $${p}) (local.get $o))))`).join('\n        ');
   const load1 = inputs.map((p) => `(local.set $${p}v (v128.load32_splat (i32.add (local.get $${p}) (local.get $o))))`).join('\n        ');
   const vlocals = inputs.map((p) => `(local $${p}v v128)`).join(' ');
@@ -82,24 +83,15 @@ function overElements(name: FunctionName, locals: string, inputs: string[], body
   )`;
 }
 
-/** WAT: col_sums' loop over columns `width` (4 or 1) at a time, while `width` columns remain. */
-function columnSums(width: 4 | 1): string {
-  const load = width === 4 ? 'v128.load' : 'v128.load32_splat';
-  const store = width === 4 ? 'v128.store' : 'v128.store32_lane 0';
+/** WAT: one row's adds into db for the columns from $q, `width` (4 or 1) at a time while `width` remain before $u1. */
+function rowIntoSums(width: 4 | 1): string {
+  const [load, store, add] = width === 4 ? ['v128.load', 'v128.store', 'f32x4.add'] : ['f32.load', 'f32.store', 'f32.add'];
   return `(block $done${width} (loop $loop${width}
-      (br_if $done${width} (i32.gt_u (i32.add (local.get $q) (i32.const ${width})) (local.get $u1)))
-      (local.set $s (v128.const i32x4 0 0 0 0))
-      (local.set $d (i32.add (local.get $D) (i32.shl (local.get $q) (i32.const 2))))
-      (local.set $n (local.get $N))
-      (block $ndone${width} (loop $nloop${width}
-        (br_if $ndone${width} (i32.eqz (local.get $n)))
-        (local.set $s (f32x4.add (local.get $s) (${load} (local.get $d))))
-        (local.set $d (i32.add (local.get $d) (local.get $O)))
-        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
-        (br $nloop${width})))
-      (${store} (i32.add (local.get $db) (i32.shl (local.get $q) (i32.const 2))) (local.get $s))
-      (local.set $q (i32.add (local.get $q) (i32.const ${width})))
-      (br $loop${width})))`;
+        (br_if $done${width} (i32.gt_u (i32.add (local.get $q) (i32.const ${width})) (local.get $u1)))
+        (local.set $at (i32.add (local.get $db) (i32.shl (local.get $q) (i32.const 2))))
+        (${store} (local.get $at) (${add} (${load} (local.get $at)) (${load} (i32.add (local.get $d) (i32.shl (local.get $q) (i32.const 2))))))
+        (local.set $q (i32.add (local.get $q) (i32.const ${width})))
+        (br $loop${width})))`;
 }
 
 export function elementwiseWat(fma: boolean): string {
@@ -117,21 +109,6 @@ export function elementwiseWat(fma: boolean): string {
   ${overElements('sigmoid_backward', '', ['dA', 'A'],
     (store) => store('$dZ', `(f32x4.mul (f32x4.mul (local.get $dAv) (local.get $Av)) (f32x4.sub ${f(1)} (local.get $Av)))`))}
 
-  ;; gradient descent with momentum on elements [u0, u1) (src/model/optimizer.ts):
-  ;; mu > 0: V = mu V + scale G, P = P - lr V;  mu = 0: P = P - (lr scale) G
-  ${overElements('sgd',
-    '(local $muv v128) (local $sv v128) (local $lv v128) (local $vv v128)', ['P', 'V', 'G'],
-    (store) => `(local.set $lv (f32x4.splat (f32.reinterpret_i32 (local.get $lr))))
-        (local.set $sv (f32x4.splat (f32.reinterpret_i32 (local.get $scale))))
-        (if (local.get $mu)
-          (then
-            (local.set $muv (f32x4.splat (f32.reinterpret_i32 (local.get $mu))))
-            (local.set $vv (f32x4.add (f32x4.mul (local.get $muv) (local.get $Vv)) (f32x4.mul (local.get $sv) (local.get $Gv))))
-            ${store('$V', '(local.get $vv)')}
-            ${store('$P', '(f32x4.sub (local.get $Pv) (f32x4.mul (local.get $lv) (local.get $vv)))')})
-          (else
-            ${store('$P', '(f32x4.sub (local.get $Pv) (f32x4.mul (f32x4.mul (local.get $lv) (local.get $sv)) (local.get $Gv)))')}))`)}
-
   ;; Z[p, :] = b for the rows p in [u0, u1) of Z [., O]
   (func ${watParams('bias_rows')}
     (local.set $O (i32.shl (local.get $O) (i32.const 2)))
@@ -145,13 +122,20 @@ export function elementwiseWat(fma: boolean): string {
   )
 
   ;; db[q] = sum_n D[n, q] over n in [0, N) (ascending), for the columns q in [u0, u1) of D [N, O]:
-  ;; 4 columns at a time, then one at a time (the same adds, on splats)
+  ;; row by row (D streams once, the sums stay in cache), 4 columns at a time, then one at a time
   (func ${watParams('col_sums')}
-    (local $q i32) (local $n i32) (local $d i32) (local $s v128)
-    (local.set $O (i32.shl (local.get $O) (i32.const 2)))
-    (local.set $q (local.get $u0))
-    ${columnSums(4)}
-    ${columnSums(1)}
+    (local $q i32) (local $n i32) (local $d i32) (local $at i32)
+    (memory.fill (i32.add (local.get $db) (i32.shl (local.get $u0) (i32.const 2))) (i32.const 0) (i32.shl (i32.sub (local.get $u1) (local.get $u0)) (i32.const 2)))
+    (local.set $d (local.get $D))
+    (local.set $n (local.get $N))
+    (block $ndone (loop $nloop
+      (br_if $ndone (i32.eqz (local.get $n)))
+      (local.set $q (local.get $u0))
+      ${rowIntoSums(4)}
+      ${rowIntoSums(1)}
+      (local.set $d (i32.add (local.get $d) (i32.shl (local.get $O) (i32.const 2))))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br $nloop)))
   )
 `;
 }

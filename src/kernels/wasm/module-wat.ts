@@ -1,10 +1,12 @@
 // The one WebAssembly module of the kernels, in text: the dense product
 // (gemm-wat.ts), the narrow layers' forward product (dot-wat.ts), the sparse
-// first layer (sparse-wat.ts) and the element-wise
-// work of a step (elementwise-wat.ts), on a memory shared with the workers.
+// first layer (sparse-wat.ts), the element-wise
+// work of a step (elementwise-wat.ts) and the optimizers' updates
+// (optimizers-wat.ts), on a memory shared with the workers.
 import { dotWat } from './dot-wat.js';
 import { elementwiseWat } from './elementwise-wat.js';
 import { gemmWat } from './gemm-wat.js';
+import { optimizersWat } from './optimizers-wat.js';
 import { sparseWat } from './sparse-wat.js';
 
 export function moduleWat(fma: boolean): string {
@@ -14,6 +16,7 @@ ${gemmWat(fma)}
 ${dotWat(fma)}
 ${sparseWat(fma)}
 ${elementwiseWat(fma)}
+${optimizersWat()}
 )
 `;
 }

@@ -27,13 +27,26 @@ export const SIGNATURES = {
   gemm_rows: { kind: 'range', args: { ...GEMM, Q: 'i32', K: 'i32', acc: 'i32' } },
   gemm_cols: { kind: 'range', args: { ...GEMM, P: 'i32', Q: 'i32', K: 'i32', acc: 'i32' } },
   spmm: { kind: 'range', args: SPMM },
-  spmm_rows: { kind: 'range', args: SPMM },
+  // large batches (sparse-wat.ts): C (+)= X B over X's row pairs, C (+)= X^T B over its column pairs, a CSR block per thread
+  spmm_x: { kind: 'range', args: { C: 'ptr', ldc: 'i32', cps: 'i32', X: 'ptr', K: 'i32', P: 'i32', B: 'ptr', ldb: 'i32', bps: 'i32', Q: 'i32', acc: 'i32' } },
+  spmm_xt: { kind: 'range', args: { C: 'ptr', ldc: 'i32', cps: 'i32', X: 'ptr', K: 'i32', N: 'i32', B: 'ptr', ldb: 'i32', bps: 'i32', Q: 'i32', acc: 'i32' } },
   dot_rows: { kind: 'range', args: { C: 'ptr', A: 'ptr', W: 'ptr', K: 'i32', O: 'i32' } },
   sigmoid: { kind: 'range', args: { A: 'ptr', Z: 'ptr' } },
   sigmoid_backward: { kind: 'range', args: { dZ: 'ptr', dA: 'ptr', A: 'ptr' } },
   bias_rows: { kind: 'range', args: { Z: 'ptr', b: 'ptr', O: 'i32' } },
   col_sums: { kind: 'range', args: { db: 'ptr', D: 'ptr', N: 'i32', O: 'i32' } },
+  // the optimizers (optimizers-wat.ts; the equations in src/model/optimizer.ts)
   sgd: { kind: 'range', args: { P: 'ptr', V: 'ptr', G: 'ptr', mu: 'f32', scale: 'f32', lr: 'f32' } },
+  nesterov: { kind: 'range', args: { P: 'ptr', V: 'ptr', G: 'ptr', mu: 'f32', scale: 'f32', lr: 'f32' } },
+  adam: {
+    kind: 'range',
+    args: { P: 'ptr', M: 'ptr', V: 'ptr', G: 'ptr', scale: 'f32', beta1: 'f32', beta2: 'f32', c1: 'f32', c2: 'f32', alpha: 'f32', bc2: 'f32', eps: 'f32' },
+  },
+  decay: { kind: 'range', args: { X: 'ptr', factor: 'f32' } },
+  rprop: {
+    kind: 'range',
+    args: { P: 'ptr', G: 'ptr', sign: 'ptr', step: 'ptr', delta: 'ptr', eta_minus: 'f32', eta_plus: 'f32', step_min: 'f32', step_max: 'f32', revert: 'i32' },
+  },
   load_batch: { kind: 'range', args: { X: 'ptr', images: 'ptr', order: 'ptr', K: 'i32', table: 'ptr' } },
   csr_slots: {
     kind: 'range',
