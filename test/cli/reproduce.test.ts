@@ -5,7 +5,7 @@ import { CommanderError } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkThresholds, parseReproduceArgs } from '../../src/cli/reproduce.js';
 import type { RowResult, Table } from '../../src/reproduce/table.js';
-import { cli, ROOT } from '../helpers/cli.js';
+import { cli, ROOT, alive } from '../helpers/cli.js';
 import { useTempFiles } from '../helpers/files.js';
 
 const argv = (...args: string[]): string[] => ['node', 'mlp-reproduce', ...args];
@@ -258,15 +258,6 @@ describe('mlp-reproduce stops its children on SIGINT/SIGTERM', () => {
     }
   });
 
-  const alive = (pid: number): boolean => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
-      throw err;
-    }
-  };
 
   /** Resolves when `check` holds, polling; rejects after `ms`. */
   const waitFor = async (check: () => boolean, ms: number, what: string): Promise<void> => {

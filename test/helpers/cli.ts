@@ -58,3 +58,14 @@ export function startCli(
     child.on('close', (code, signal) => resolve({ code, signal, stderr, pid: child.pid! }));
   });
 }
+
+/** Whether process `pid` still exists (signal 0 checks without signalling; ESRCH: gone). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw err;
+  }
+}

@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ChildGroup } from '../../src/reproduce/children.js';
+import { alive } from '../helpers/cli.js';
 
 const pids: number[] = [];
 afterAll(() => {
@@ -16,15 +17,6 @@ afterAll(() => {
   }
 });
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw err;
-  }
-}
 
 describe('ChildGroup', () => {
   it('starts each child as the leader of its own process group; stop() signals them all and they are reaped', async () => {
