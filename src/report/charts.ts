@@ -31,6 +31,9 @@ function longFormat(what: string, metrics: readonly EpochMetrics[], series: Read
 
 const POINT = { type: 'line', point: { filled: true, size: 40 }, strokeWidth: 2 } as const;
 const EPOCH_X = { field: 'epoch', type: 'quantitative', axis: { tickMinStep: 1, format: 'd' }, scale: { nice: false } } as const;
+/** What every per-epoch chart encodes the same way: epochs across, a tooltip label, values up. */
+const EPOCH_ENCODING = { x: EPOCH_X, description: { field: 'label' } } as const;
+const VALUE_Y = { field: 'value', type: 'quantitative' } as const;
 
 function epochLines(title: string, rows: Point[], y: { title: string; format?: string }): TopLevelSpec {
   return {
@@ -40,11 +43,9 @@ function epochLines(title: string, rows: Point[], y: { title: string; format?: s
     data: { values: rows },
     mark: POINT,
     encoding: {
-      x: EPOCH_X,
-      description: { field: 'label' },
+      ...EPOCH_ENCODING,
       y: {
-        field: 'value',
-        type: 'quantitative',
+        ...VALUE_Y,
         title: y.title,
         scale: { zero: false },
         ...(y.format ? { axis: { format: y.format } } : {}),
@@ -90,11 +91,9 @@ function lossPanel(title: string | undefined, rows: Point[], domain: string[], l
     data: { values: rows },
     mark: POINT,
     encoding: {
-      x: EPOCH_X,
-      description: { field: 'label' },
+      ...EPOCH_ENCODING,
       y: {
-        field: 'value',
-        type: 'quantitative',
+        ...VALUE_Y,
         title: log ? 'loss per sample (log scale)' : 'per sample',
         scale: log ? { type: 'log' } : { zero: false },
       },
