@@ -47,11 +47,11 @@ function metricsWithoutTimes(run: string): string[] {
   return readFileSync(join(run, 'metrics.csv'), 'utf8').trim().split('\n').map((l) => l.split(',').slice(0, 11).join(','));
 }
 
-function expectSameRun(run: string, reference: string): void {
+function expectSameRun(run: string, reference: string, epochs = EPOCHS): void {
   expect(tensorBytes(join(run, 'model.safetensors')).equals(tensorBytes(join(reference, 'model.safetensors'))), 'model.safetensors').toBe(true);
   expect(tensorBytes(join(run, 'best.safetensors')).equals(tensorBytes(join(reference, 'best.safetensors'))), 'best.safetensors').toBe(true);
   expect(metricsWithoutTimes(run)).toEqual(metricsWithoutTimes(reference));
-  expect(readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(EPOCHS);
+  expect(readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(epochs);
   expect(readdirSync(run).filter((f) => f.includes('.tmp-'))).toEqual([]);
   const a = JSON.parse(readFileSync(join(run, 'summary.json'), 'utf8'));
   const b = JSON.parse(readFileSync(join(reference, 'summary.json'), 'utf8'));
@@ -166,6 +166,37 @@ describe('mlp-train --resume', () => {
     const r = cli('mlp-train', ['--resume', dir]);
     expect(r.status).toBe(1);
     expect(r.stderr.trim()).toBe(`error: ${dir}: no checkpoint.safetensors or config.json to resume from`);
+  });
+});
+
+// Each optimizer's state (velocity, adam's moments, rprop's steps and last signs, iRprop+'s last E)
+// and its step count go through the checkpoint file and the CLI: a run stopped by Ctrl-C or
+// kill -9 at a random moment and resumed ends with the bytes of a run never stopped.
+describe('every optimizer through the CLI: stopped at a random moment, resumed, the same bytes', () => {
+  const FULL = ['data.limit=20000', 'training.batch_size=full', 'training.epochs=30'];
+  const RUNS: Array<[string, string[], NodeJS.Signals]> = [
+    ['nesterov', ['training.optimizer=nesterov'], 'SIGINT'],
+    ['adam', ['training.optimizer=adam', 'training.lr=0.003'], 'SIGKILL'],
+    ['adamw', ['training.optimizer=adamw', 'training.lr=0.003', 'training.adamw.weight_decay=0.1'], 'SIGINT'],
+    // Full batch: one step an epoch, so more samples and epochs to leave room for the signal.
+    ['rprop irprop- full batch', [...FULL, 'training.optimizer=rprop'], 'SIGKILL'],
+    ['rprop irprop+ full batch', [...FULL, 'training.optimizer=rprop', 'training.rprop.variant=irprop+', 'regularization.l2=1'], 'SIGINT'],
+  ];
+  it.each(RUNS)('%s, %s', async (name, sets, signal) => {
+    const args = [...SMALL, ...sets.flatMap((s) => ['--set', s])];
+    const epochs = Number(/training\.epochs=(\d+)/.exec(sets.join(' '))?.[1] ?? EPOCHS);
+    const ref = join(dir, `${name}-ref`);
+    const whole = await train([...args, '--out', ref]);
+    expect(whole.code, whole.stderr).toBe(0);
+    const rows = readFileSync(join(ref, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const times = rows.map((m: { seconds: number; eval_seconds: number }) => 1000 * (m.seconds + m.eval_seconds)).sort((a: number, b: number) => a - b);
+    const delay = Math.floor(Math.random() * (epochs / 2) * times[epochs >> 1]); // within the first half of the run, by the median epoch
+    const run = join(dir, name);
+    const r = await train([...args, '--out', run], {}, signalOn(new RegExp(`epoch +1/${epochs} `), [signal, delay]));
+    expect(r.signal === signal || r.code === 130, `${r.signal} ${r.code}: finished before the signal at +${delay} ms`).toBe(true);
+    const resumed = await train(['--resume', run, '--quiet']);
+    expect(resumed.code, `${resumed.stderr} (stopped ${delay} ms after epoch 1)`).toBe(0);
+    expectSameRun(run, ref, epochs);
   });
 });
 
