@@ -40,6 +40,11 @@ export function printStartup(
   const terms: string[] = [config.loss];
   if (config.regularization.discriminative > 0) terms.push(`discriminative gamma ${config.regularization.discriminative}`);
   if (config.regularization.l2 > 0) terms.push(`l2 lambda ${config.regularization.l2}`);
+  const { dropout, max_norm } = config.regularization; // not terms of E: the masks and the constraint act on the network
+  const extras = [
+    ...(dropout.input > 0 || dropout.hidden > 0 ? [`dropout ${dropout.input} input, ${dropout.hidden} hidden`] : []),
+    ...(max_norm > 0 ? [`max-norm ${max_norm}`] : []),
+  ];
   const diff = configDiff(config)
     .filter((d) => !(ownFolder && d.key === 'output.dir'))
     .map((d) => `${d.key}=${JSON.stringify(d.value)}`);
@@ -49,7 +54,7 @@ export function printStartup(
     [
       `${c.bold('mlp-mnist')} ${m.layers.join('-')} (${m.hidden} hidden, ${m.output} output), ` +
         `${model.params.length.toLocaleString('en-US')} parameters, init ${m.init}, seed ${m.seed}`,
-      `objective  ${terms.join(' + ')}`,
+      `objective  ${[terms.join(' + '), ...extras].join('; ')}`,
       `data       train ${n.train}, validation ${n.validation}, test ${n.test}` +
         (config.data.train.images === null ? ' (bundled MNIST, checksums verified)' : ''),
       `training   ${t.epochs} epochs, batch ${trainer.batchSize} (${trainer.batchesPerEpoch} steps/epoch), ` +

@@ -51,6 +51,16 @@ export const ModelSchema = z
   })
   .prefault({});
 
+const dropRate = (what: string): z.ZodDefault<z.ZodNumber> =>
+  z.number().min(0).lt(1).default(0).describe(`probability of dropping ${what} in a training step (kept ones are scaled by 1/(1-p)); 0 = off`);
+
+export const DropoutSchema = z
+  .strictObject({
+    input: dropRate('each input pixel'),
+    hidden: dropRate("each hidden unit's output"),
+  })
+  .prefault({});
+
 export const RegularizationSchema = z
   .strictObject({
     l2: nonNegReal.default(0).describe('lambda of lambda/2 sum ||W||^2 (weights only, not biases)'),
@@ -59,6 +69,10 @@ export const RegularizationSchema = z
       .enum(['exact', 'seed_blog'])
       .default('exact')
       .describe("exact = the true gradient gamma (y - 2 m_c + m); seed_blog = the circulating hand formula, WRONG on purpose, for the ablation row only"),
+    dropout: DropoutSchema.describe('inverted dropout during training (src/model/dropout.ts); evaluation uses no mask'),
+    max_norm: nonNegReal
+      .default(0)
+      .describe("c: after each step every unit's incoming weight vector (a row of W_l, not the bias) of norm over c is rescaled to norm c; 0 = off"),
   })
   .prefault({});
 

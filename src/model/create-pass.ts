@@ -4,6 +4,7 @@
 import type { KernelName } from '../config/schema.js';
 import { setKernelThreads } from '../kernels/matmul.js';
 import { wasmRuntime } from '../kernels/wasm/runtime.js';
+import type { PassRegularization } from './dropout.js';
 import type { Mlp } from './mlp.js';
 import type { OptimizerSettings } from './optimizer.js';
 import { Pass, type TrainPass } from './pass.js';
@@ -15,11 +16,13 @@ export interface TrainPassOptions {
   kernel: KernelName;
   threads: number | 'auto';
   optimizer: OptimizerSettings;
+  /** Dropout and max-norm (dropout.ts); none if absent. */
+  regularization?: PassRegularization;
 }
 
 export function createTrainPass(model: Mlp, o: TrainPassOptions): TrainPass {
   if (o.kernel === 'wasm') setKernelThreads(o.threads);
   const runtime = o.kernel === 'wasm' && model.Float === Float32Array ? wasmRuntime().runtime : null;
   if (runtime) return new WasmPass(model, runtime, o);
-  return new Pass(model, o.capacity, o.kernel, true, o.optimizer);
+  return new Pass(model, o.capacity, o.kernel, true, o.optimizer, o.regularization);
 }

@@ -3,15 +3,22 @@
 //   forward          Z_l = A_{l-1} W_l^T + b_l,  A_l = f_l(Z_l)          (A_{-1} = X)
 //   backwardOutput   delta_{L-1} = f'(Z_{L-1}) ⊙ dY                      (dY filled by the objective)
 //   backwardLayers   dW_l = delta_l^T A_{l-1},  db_l = Σ_n delta_l,  dA_{l-1} = delta_l W_l
-//   step             the optimizer's update of every parameter (optimizer.ts)
+//   step             the optimizer's update of every parameter (optimizer.ts), then max-norm (max-norm.ts)
 //
 // (notation of mlp.ts). Two passes keep this contract: Pass below, the
 // reference, on the model's own arrays with the TypeScript kernels (float64
 // sums; a float64 model computes in float64 throughout), and WasmPass
 // (wasm-pass.ts), whose every buffer lives in the WebAssembly memory.
 // create-pass.ts picks one; nothing above it names a backend.
+//
+// With dropout (dropout.ts) each layer reads the dropped copy of its input
+// (X̃, Ã_{l-1}), for the product and for dW_l, and backwardLayers sends
+// dE/dÃ_l back through the same mask before f_l'.
 import type { KernelName } from '../config/schema.js';
+import { dropoutMask } from '../kernels/dropout.js';
 import { selectKernels, type MatmulKernels, type Vec } from '../kernels/matmul.js';
+import { Dropout, NO_PASS_REGULARIZATION, type PassRegularization } from './dropout.js';
+import { applyMaxNorm } from './max-norm.js';
 import { views, type LayerSlot, type Mlp } from './mlp.js';
 import {
   copyOptimizerState, newOptimizerScalars, newOptimizerState, referenceStep,
@@ -47,9 +54,14 @@ export interface TrainPass extends ForwardPass {
   backwardOutput(): void;
   /** From deltaY down to layer 0, on the input of the last forward: every dW_l, db_l (overwritten). */
   backwardLayers(): void;
+  /**
+   * Dropout: the following forward and backward use the masks of step t >= 1 (dropout.ts), or none (t = 0, the
+   * default). With input dropout the fast pass drops X in place: write X before every forward with masks.
+   */
+  useMasks(t: number): void;
   /** The optimizer's state scalars (OPTIMIZER_SCALARS), the one copy. */
   readonly scalars: OptimizerScalars;
-  /** The optimizer's update with the gradient of a batch of d rows (optimizer.ts: StepInputs). */
+  /** The optimizer's update with the gradient of a batch of d rows (optimizer.ts: StepInputs), then max-norm if set. */
   step(s: StepInputs): void;
   load(params: Vec, state: OptimizerState): void;
   store(params: Vec, state: OptimizerState): void;
@@ -79,17 +91,19 @@ export class Pass implements TrainPass {
   readonly state: OptimizerState;
   readonly scalars: OptimizerScalars;
   private readonly kernels: MatmulKernels;
-  private input: Vec; // the X of the last forward
+  private readonly inputs: Vec[]; // what each layer read in the last forward: X (or X̃), A_{l-1} (or Ã_{l-1})
+  readonly dropout: Dropout<Vec> | null; // null: nothing dropped
+  private readonly maxNorm: number;
   private n = 0;
 
-  constructor(model: Mlp, capacity: number, kernel: KernelName, withBackward = true, optimizer: OptimizerSettings = PLAIN_SGD) {
+  constructor(model: Mlp, capacity: number, kernel: KernelName, withBackward = true, optimizer: OptimizerSettings = PLAIN_SGD, reg: PassRegularization = NO_PASS_REGULARIZATION) {
     this.model = model;
     this.capacity = capacity;
     this.kernels = selectKernels(kernel).kernels;
     const F = model.Float;
     const perLayer = (): Vec[] => model.slots.map((s) => new F(capacity * s.O));
     this.X = new F(capacity * model.inputs);
-    this.input = this.X;
+    this.inputs = model.slots.map(() => this.X);
     this.Z = perLayer();
     this.A = perLayer();
     this.dA = withBackward ? perLayer() : [];
@@ -99,6 +113,8 @@ export class Pass implements TrainPass {
     this.optimizer = optimizer;
     this.state = newOptimizerState(optimizer, withBackward ? model.params.length : 0, F);
     this.scalars = newOptimizerScalars(optimizer);
+    this.dropout = withBackward ? Dropout.of(model, capacity, reg, { run: dropoutMask, alloc: (floats): Vec => new F(floats), inPlaceInput: false }) : null;
+    this.maxNorm = reg.maxNorm;
   }
 
   /** The weights the pass computes with: the model's own. */
@@ -122,14 +138,15 @@ export class Pass implements TrainPass {
   forward(n: number, X: Vec = this.X): Vec {
     if (n > this.capacity) throw new RangeError(`batch of ${n} rows exceeds pass capacity ${this.capacity}`);
     this.n = n;
-    this.input = X;
     const m = this.model;
-    let input = X;
+    const drop = this.dropout;
+    let input = drop ? drop.input(X, n) : X;
     for (let l = 0; l < m.L; l++) {
       const { I, O } = m.slots[l];
+      this.inputs[l] = input;
       this.kernels.forward(this.Z[l], input, m.W[l], m.b[l], n, I, O);
       m.activation(l).forward(this.A[l], this.Z[l], n, O);
-      input = this.A[l];
+      input = drop ? drop.hidden(l, this.A[l], n) : this.A[l];
     }
     return this.Y;
   }
@@ -147,8 +164,11 @@ export class Pass implements TrainPass {
     const n = this.n;
     for (let l = m.L - 1; l >= 0; l--) {
       const { I, O } = m.slots[l];
-      if (l < m.L - 1) m.activation(l).backward(this.delta[l], this.dA[l], this.A[l], n, O);
-      const input = l === 0 ? this.input : this.A[l - 1];
+      if (l < m.L - 1) {
+        this.dropout?.backward(l, this.dA[l], n); // dE/dÃ_l -> dE/dA_l
+        m.activation(l).backward(this.delta[l], this.dA[l], this.A[l], n, O);
+      }
+      const input = this.inputs[l];
       const dInput = l === 0 ? null : this.dA[l - 1]; // the data need no gradient
       this.kernels.backward(dInput, this.dW[l], this.db[l], this.delta[l], input, m.W[l], n, I, O);
     }
@@ -163,6 +183,11 @@ export class Pass implements TrainPass {
   step(s: StepInputs): void {
     const { params: p, W: weights } = this.model;
     referenceStep(this.optimizer, { p, g: this.grads, weights }, this.state, this.scalars, s);
+    if (this.maxNorm > 0) applyMaxNorm(this.model, this.maxNorm);
+  }
+
+  useMasks(t: number): void {
+    this.dropout?.setStep(t);
   }
 
   load(params: Vec, state: OptimizerState): void {

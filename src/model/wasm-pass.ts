@@ -9,21 +9,29 @@
 // on compressed pairs of rows of X, its weight gradient X^T delta on
 // compressed pairs of X's columns (pixel pairs): wasm-first-layer.ts.
 //
+// Dropout (dropout.ts) runs the module's mask on the same memory: the
+// inputs are dropped in X itself (zeros, which the sparse products skip),
+// each hidden A_l into its dropped copy, read by layer l+1. Max-norm
+// (wasm-max-norm.ts) follows the optimizer's step.
+//
 // The canonical copy (model.params and optimizer state, PyTorch layout) is
 // brought up to date by store() wherever someone reads it (end of epoch,
 // checkpoint, validation), and read back by load() before training.
+import type { MaskKey } from '../kernels/dropout.js';
 import type { Vec } from '../kernels/matmul.js';
 import { moduleCalls, type ModuleCalls } from '../kernels/wasm/calls.js';
 import { runGemm, type GemmOperands, type PanelScratch } from '../kernels/wasm/gemm-job.js';
 import { ROW_MAJOR } from '../kernels/wasm/gemm-wat.js';
 import { grainOf } from '../kernels/wasm/pool.js';
 import type { WasmRuntime } from '../kernels/wasm/runtime.js';
+import { Dropout, NO_PASS_REGULARIZATION, type PassRegularization } from './dropout.js';
 import type { Mlp } from './mlp.js';
 import { newOptimizerScalars, OPTIMIZER_STATE, type OptimizerScalars, type OptimizerSettings, type OptimizerState, type StepInputs } from './optimizer.js';
 import type { TrainPass } from './pass.js';
 import { scratchBytes } from './wasm-buffers.js';
 import { SparseFirstLayer } from './wasm-first-layer.js';
 import { WasmLayout } from './wasm-layout.js';
+import { moduleMaxNorm } from './wasm-max-norm.js';
 import { moduleStep } from './wasm-step.js';
 
 /** A pass nobody disposed gives its memory back when it is collected. */
@@ -34,6 +42,8 @@ const finalizer = new FinalizationRegistry<{ rt: WasmRuntime; blocks: number[] }
 export interface WasmPassOptions {
   capacity: number;
   optimizer: OptimizerSettings;
+  /** Dropout and max-norm; none if absent. */
+  regularization?: PassRegularization;
 }
 
 export class WasmPass implements TrainPass {
@@ -63,6 +73,9 @@ export class WasmPass implements TrainPass {
   private readonly panels: PanelScratch; // gemm's packed panels (and the sparse products' CSR blocks), one per thread
   private readonly panelThreads: number; // threads the panel scratch is for (the runtime's at construction)
   private readonly sigmoid: boolean[]; // per layer: f_l is sigmoid (run in the module)
+  private readonly inputs: Float32Array[]; // what each layer read in the last forward: X (dropped in place), A_{l-1} or Ã_{l-1}
+  readonly dropout: Dropout<Float32Array> | null; // null: nothing dropped
+  private readonly maxNorm: number;
   private n = 0;
 
   constructor(model: Mlp, rt: WasmRuntime, o: WasmPassOptions) {
@@ -99,6 +112,12 @@ export class WasmPass implements TrainPass {
     const { I, O } = model.slots[0];
     this.first = new SparseFirstLayer(this.k, (bytes) => this.alloc(bytes), capacity, { I, O, ldW: layout.ldW[0], psW: layout.psW[0] }, this.panels);
     this.sigmoid = model.slots.map((_, l) => (l === model.L - 1 ? model.spec.output : model.spec.hidden) === 'sigmoid');
+    this.inputs = model.slots.map(() => this.X);
+    const reg = o.regularization ?? NO_PASS_REGULARIZATION;
+    const run = (out: Float32Array, A: Float32Array, len: number, key: MaskKey): void =>
+      this.k.dropout(len, grainOf(len, this.k.threads, 16, 4096), { out, A, ...key });
+    this.dropout = Dropout.of(model, capacity, reg, { run, alloc: f32, inPlaceInput: true });
+    this.maxNorm = reg.maxNorm;
   }
 
   /** Give the memory back; the pass is unusable afterwards. */
@@ -143,19 +162,23 @@ export class WasmPass implements TrainPass {
     this.n = n;
     const { model: m, layout, k } = this;
     const threads = k.threads;
+    const drop = this.dropout;
+    let input = drop ? drop.input(this.X, n) : this.X;
     for (let l = 0; l < m.L; l++) {
       const { I, O } = m.slots[l];
       const Z = this.Z[l];
+      this.inputs[l] = input;
       k.bias_rows(n, grainOf(n, threads, 1, 256), { Z, b: this.b[l], O });
       if (l === 0) {
         this.checkThreads(); // the sparse products of large batches use the panel scratch too
-        this.first.forward(Z, this.X, this.W[0], n);
+        this.first.forward(Z, input, this.W[0], n);
       } else if (layout.narrow[l]) {
-        k.dot_rows(n, grainOf(n, threads, 2, 32), { C: Z, A: this.A[l - 1], W: this.W[l], K: I, O });
+        k.dot_rows(n, grainOf(n, threads, 2, 32), { C: Z, A: input, W: this.W[l], K: I, O });
       } else {
-        this.gemm({ C: Z, ldc: O, cps: ROW_MAJOR, A: this.A[l - 1], ars: I, aks: 1, B: this.W[l], ldb: layout.ldW[l], bps: layout.psW[l], P: n, Q: O, K: I, acc: 1 });
+        this.gemm({ C: Z, ldc: O, cps: ROW_MAJOR, A: input, ars: I, aks: 1, B: this.W[l], ldb: layout.ldW[l], bps: layout.psW[l], P: n, Q: O, K: I, acc: 1 });
       }
       this.activate(l, n * O);
+      input = drop ? drop.hidden(l, this.A[l], n) : this.A[l];
     }
     return this.Y;
   }
@@ -171,16 +194,19 @@ export class WasmPass implements TrainPass {
     const n = this.n;
     for (let l = m.L - 1; l >= 0; l--) {
       const { I, O } = m.slots[l];
-      if (l < m.L - 1) this.activateBackward(l);
+      if (l < m.L - 1) {
+        this.dropout?.backward(l, this.dA[l], n); // dE/dÃ_l -> dE/dA_l
+        this.activateBackward(l);
+      }
       const delta = this.delta[l];
-      const input = l === 0 ? this.X : this.A[l - 1];
+      const input = this.inputs[l];
       if (layout.narrow[l]) {
         // dW_l [O, I] = delta_l^T A_{l-1};  dA_{l-1} [n, I] = delta_l [n, O] W_l [O, I]
         this.gemm({ C: this.dW[l], ldc: I, cps: ROW_MAJOR, A: delta, ars: 1, aks: O, B: input, ldb: I, bps: ROW_MAJOR, P: O, Q: I, K: n, acc: 0 });
         this.gemm({ C: this.dA[l - 1], ldc: I, cps: ROW_MAJOR, A: delta, ars: O, aks: 1, B: this.W[l], ldb: I, bps: ROW_MAJOR, P: n, Q: I, K: O, acc: 0 });
       } else if (l === 0) {
         this.checkThreads();
-        this.first.weightGradient(this.dW[0], this.X, delta, n);
+        this.first.weightGradient(this.dW[0], input, delta, n);
       } else {
         // dW_l^T [I, O] = A_{l-1}^T delta_l
         this.gemm({ C: this.dW[l], ldc: layout.ldW[l], cps: layout.psW[l], A: input, ars: 1, aks: I, B: delta, ldb: O, bps: ROW_MAJOR, P: I, Q: O, K: n, acc: 0 });
@@ -197,6 +223,11 @@ export class WasmPass implements TrainPass {
   /** The optimizer's update (optimizer.ts) on every working parameter, in the module (wasm-step.ts). */
   step(s: StepInputs): void {
     moduleStep(this.k, this.optimizer, { P: this.params, G: this.grads, weights: this.W, state: this.state, scalars: this.scalars }, s);
+    if (this.maxNorm > 0) moduleMaxNorm(this.k, this.layout, this.W, this.maxNorm);
+  }
+
+  useMasks(t: number): void {
+    this.dropout?.setStep(t);
   }
 
   /** C (+)= A B on every thread. */

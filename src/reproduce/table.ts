@@ -66,6 +66,9 @@ export function describeSetting(c: Config): string {
     parts.push(`gamma ${c.regularization.discriminative}${blog}`);
   }
   if (c.regularization.l2 > 0) parts.push(`l2 ${c.regularization.l2}`);
+  const { dropout, max_norm } = c.regularization;
+  if (dropout.input > 0 || dropout.hidden > 0) parts.push(`dropout ${dropout.input}/${dropout.hidden}`);
+  if (max_norm > 0) parts.push(`max-norm ${max_norm}`);
   parts.push(t.batch_size === 'full' ? 'full batch' : `batch ${t.batch_size}`);
   const s = t.lr_schedule;
   const sched = s.type === 'step' ? ` x${s.factor}/${s.every} ep` : s.type === 'cosine' ? ' cosine' : '';

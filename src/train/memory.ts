@@ -6,6 +6,7 @@ import type { Dataset } from '../data/mnist.js';
 import { MemoryError } from '../errors.js';
 import { EVAL_CHUNK } from '../eval/evaluate.js';
 import { formatBytes, LIMIT_TEXT, MEMORY_LIMIT_BYTES, modelName, parameterCount, units, checkModelMemory, type MemoryEstimate } from '../model/memory.js';
+import { dropoutBytes } from '../model/dropout.js';
 import { OPTIMIZER_STATE, optimizerSettings } from '../model/optimizer.js';
 import { wasmParameterBytes, wasmPassBytes } from '../model/wasm-buffers.js';
 
@@ -34,6 +35,7 @@ export function trainMemory(cfg: Config, train: Dataset, validation: Dataset | n
     parameters += f * P * (1 + k); // the reference pass's grads and state (it works on model.params)
     batch += f * N * (I0 + 4 * S);
   }
+  batch += dropoutBytes(cfg.regularization.dropout, layers, N, t.kernel !== 'wasm'); // the dropped copies of X and the hidden A_l
   if (best) {
     const C = Math.min(EVAL_CHUNK, validation!.n);
     batch += f * C * (I0 + 2 * S) + 4 * C * O + C;

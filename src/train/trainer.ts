@@ -15,6 +15,7 @@ import type { Dataset } from '../data/mnist.js';
 import { DivergenceError } from '../errors.js';
 import { argmax, EVAL_CHUNK, Evaluator, type Evaluation } from '../eval/evaluate.js';
 import { createTrainPass } from '../model/create-pass.js';
+import { passRegularization } from '../model/dropout.js';
 import type { Mlp, Vec } from '../model/mlp.js';
 import { newOptimizerState, optimizerSettings, type OptimizerScalars, type OptimizerSettings, type OptimizerState } from '../model/optimizer.js';
 import type { TrainPass } from '../model/pass.js';
@@ -90,7 +91,7 @@ export class Trainer {
     const t = cfg.training;
     this.optimizer = optimizerSettings(cfg);
     const capacity = Batcher.rows(train, t.batch_size === 'full' ? train.n : t.batch_size);
-    this.pass = createTrainPass(model, { capacity, kernel: t.kernel, threads: t.threads, optimizer: this.optimizer });
+    this.pass = createTrainPass(model, { capacity, kernel: t.kernel, threads: t.threads, optimizer: this.optimizer, regularization: passRegularization(cfg) });
     this.batcher = new Batcher(train, capacity, this.pass.X);
     this.objective = new Objective(objectiveSpec(cfg), model, this.pass.W);
     this.optimizerState = newOptimizerState(this.optimizer, model.params.length, model.Float);
@@ -219,6 +220,9 @@ export class Trainer {
   private trainBatch(e: number, k: number, lr: number): TermValues {
     const { pass, batcher, batch: b } = this;
     const n = batcher.load(k);
+    // t counts the steps of the run from 1, from the position alone: a resumed run counts on (adam's t, dropout's masks)
+    const t = e * batcher.count + k + 1;
+    pass.useMasks(t);
     const Y = pass.forward(n);
     oneHot(b.D, batcher.labels, n, b.O);
     b.n = n;
@@ -229,8 +233,7 @@ export class Trainer {
     }
     for (let i = 0; i < n; i++) if (argmax(Y, i * b.O, b.O) === batcher.labels[i]) this.st.sums.correct++;
     this.objective.backward(pass, b);
-    // t counts the steps of the run from 1, from the position alone: a resumed run counts on
-    pass.step({ lr: rate, d: n, t: e * batcher.count + k + 1, loss: v.total });
+    pass.step({ lr: rate, d: n, t, loss: v.total });
     return v;
   }
 

@@ -171,8 +171,9 @@ describe('mlp-train --resume', () => {
 
 // Each optimizer's state (velocity, adam's moments, rprop's steps and last signs, iRprop+'s last E)
 // and its step count go through the checkpoint file and the CLI: a run stopped by Ctrl-C or
-// kill -9 at a random moment and resumed ends with the bytes of a run never stopped.
-describe('every optimizer through the CLI: stopped at a random moment, resumed, the same bytes', () => {
+// kill -9 at a random moment and resumed ends with the bytes of a run never stopped. So do
+// dropout's masks (drawn from the step number, nothing saved) and max-norm's constraint.
+describe('every optimizer, and dropout with max-norm, through the CLI: stopped at a random moment, resumed, the same bytes', () => {
   const FULL = ['data.limit=20000', 'training.batch_size=full', 'training.epochs=30'];
   const RUNS: Array<[string, string[], NodeJS.Signals]> = [
     ['nesterov', ['training.optimizer=nesterov'], 'SIGINT'],
@@ -181,6 +182,8 @@ describe('every optimizer through the CLI: stopped at a random moment, resumed, 
     // Full batch: one step an epoch, so more samples and epochs to leave room for the signal.
     ['rprop irprop- full batch', [...FULL, 'training.optimizer=rprop'], 'SIGKILL'],
     ['rprop irprop+ full batch', [...FULL, 'training.optimizer=rprop', 'training.rprop.variant=irprop+', 'regularization.l2=1'], 'SIGINT'],
+    ['dropout and max-norm', ['regularization.dropout.input=0.2', 'regularization.dropout.hidden=0.5', 'regularization.max_norm=2'], 'SIGKILL'],
+    ['dropout, Ctrl-C', ['regularization.dropout.input=0.2', 'regularization.dropout.hidden=0.5'], 'SIGINT'],
   ];
   it.each(RUNS)('%s, %s', async (name, sets, signal) => {
     const args = [...SMALL, ...sets.flatMap((s) => ['--set', s])];

@@ -6,13 +6,16 @@
 // parameters and the same non-zero velocity, take one step on the same 7 MNIST
 // test rows (not a multiple of the 4-row tile; labels 7 2 1 0 4 1 4, so two
 // classes have two samples for the discriminative class means), and must end
-// with the same parameters and velocity within a bound derived below.
+// with the same parameters and velocity within a bound derived below. With
+// dropout both passes draw the masks of the same step (src/model/dropout.ts),
+// so they train the same masked network.
 import { describe, expect, it } from 'vitest';
 import type { LossName } from '../../src/config/schema.js';
 import { Batcher } from '../../src/data/batches.js';
 import { limitDataset, loadSplit } from '../../src/data/mnist.js';
 import type { Vec } from '../../src/kernels/matmul.js';
 import { createTrainPass } from '../../src/model/create-pass.js';
+import { NO_PASS_REGULARIZATION } from '../../src/model/dropout.js';
 import { Mlp, type OutputActivation } from '../../src/model/mlp.js';
 import type { SgdSettings } from '../../src/model/optimizer.js';
 import { Pass, type TrainPass } from '../../src/model/pass.js';
@@ -39,6 +42,8 @@ interface StepCase {
   output: OutputActivation;
   gamma: number;
   lambda: number;
+  /** Drop probabilities of the inputs and of the hidden outputs (none if absent). */
+  dropout?: [number, number];
 }
 
 const CASES: StepCase[] = [
@@ -47,19 +52,24 @@ const CASES: StepCase[] = [
   { loss: 'mse', output: 'sigmoid', gamma: 0.5, lambda: 0 },
   { loss: 'mse', output: 'sigmoid', gamma: 0, lambda: 0.01 },
   { loss: 'cross_entropy', output: 'softmax', gamma: 0.5, lambda: 0.01 },
+  // scales 1.25 and 2 (exact), then 1/0.7 and 1/0.6 (rounded to float32 by the fast pass)
+  { loss: 'mse', output: 'sigmoid', gamma: 0, lambda: 0, dropout: [0.2, 0.5] },
+  { loss: 'cross_entropy', output: 'softmax', gamma: 0.5, lambda: 0.01, dropout: [0.3, 0.4] },
 ];
+const STEP = 3; // the step whose masks the trainer would draw for its third batch
 
 /** One step of the trainer on the N rows, on any pass; the values of the objective's terms before it. */
 function trainStep(pass: TrainPass, model: Mlp, spec: ObjectiveSpec, D: Vec): { values: TermValues; batch: OutputBatch } {
   const batcher = new Batcher(data, N, pass.X); // through the module's load_batch when X is in its memory
   const n = batcher.load(0);
+  pass.useMasks(STEP);
   pass.forward(n);
   oneHot(D, batcher.labels, n, O);
   const batch: OutputBatch = { n, O, Y: pass.Y, Z: pass.logits, D, labels: batcher.labels };
   const objective = new Objective(spec, model, pass.W);
   const values = { ...objective.values(batch) };
   objective.backward(pass, batch);
-  pass.step({ lr: LR, d: n, t: 1, loss: values.total });
+  pass.step({ lr: LR, d: n, t: STEP, loss: values.total });
   return { values, batch };
 }
 
@@ -88,8 +98,10 @@ describe('createTrainPass: one full training step on the fast pass against the f
     m64.params.set(m32.params);
     const p0 = Float64Array.from(m32.params);
     const objective: ObjectiveSpec = { loss: c.loss, gamma: c.gamma, lambda: c.lambda };
+    const [input, hidden] = c.dropout ?? [0, 0];
+    const regularization = { ...NO_PASS_REGULARIZATION, dropout: { input, hidden }, seed: 5 };
 
-    const fast = createTrainPass(m32, { capacity: N, kernel: 'wasm', threads: 1, optimizer: OPTIMIZER });
+    const fast = createTrainPass(m32, { capacity: N, kernel: 'wasm', threads: 1, optimizer: OPTIMIZER, regularization });
     expect(fast).toBeInstanceOf(WasmPass);
     fast.load(m32.params, { velocity: v0 });
     const f = trainStep(fast, m32, objective, new Float32Array(N * O));
@@ -98,7 +110,8 @@ describe('createTrainPass: one full training step on the fast pass against the f
     fast.store(p32, { velocity: v32 });
     fast.dispose();
 
-    const ref = new Pass(m64, N, 'naive', true, OPTIMIZER);
+    const ref = new Pass(m64, N, 'naive', true, OPTIMIZER, regularization);
+    expect(ref.dropout !== null).toBe(c.dropout !== undefined);
     ref.load(m64.params, { velocity: Float64Array.from(v0) });
     const r = trainStep(ref, m64, objective, new Float64Array(N * O));
     const p64 = m64.params;

@@ -31,9 +31,10 @@ function dataset(): Dataset {
   return { name: 'train', n, features: 16, images, labels };
 }
 
-function config(extra: Record<string, unknown> = {}): Config {
+function config(extra: Record<string, unknown> = {}, regularization: Record<string, unknown> = {}): Config {
   return ConfigSchema.parse({
     model: { layers: [16, 5, 3], seed: 4 },
+    regularization,
     training: { epochs: 4, batch_size: 7, lr: 0.5, ...extra },
   });
 }
@@ -69,7 +70,10 @@ describe('save -> load -> restore', () => {
   // on full batches (one step an epoch: stopped right after the step, before the epoch's end). The
   // iRprop+ runs stop where the last E decides the next step: the resumed runs end elsewhere with a
   // prev_loss of 0 (tried: mini-batch stops at batch 4 of epoch 2, full-batch after step 3).
-  const OPTIMIZERS: Array<[string, Record<string, unknown>, number, number]> = [
+  // With dropout the masks of the resumed steps come from their step numbers alone (nothing saved);
+  // with max-norm every step ends in the constraint.
+  const DROP = { dropout: { input: 0.2, hidden: 0.5 }, max_norm: 1 };
+  const OPTIMIZERS: Array<[string, Record<string, unknown>, number, number, Record<string, unknown>?]> = [
     ['sgd', {}, 1, 4],
     ['nesterov', { optimizer: 'nesterov' }, 1, 4],
     ['adam', { optimizer: 'adam', lr: 0.01 }, 1, 4],
@@ -77,10 +81,12 @@ describe('save -> load -> restore', () => {
     ['rprop irprop-', { optimizer: 'rprop', lr: 2, rprop: { allow_minibatch: true } }, 1, 4],
     ['rprop irprop+', { optimizer: 'rprop', lr: 2, rprop: { allow_minibatch: true, variant: 'irprop+' } }, 1, 4],
     ['rprop irprop+ full batch', { optimizer: 'rprop', lr: 2, batch_size: 'full', epochs: 6, rprop: { variant: 'irprop+' } }, 2, 1],
+    ['sgd, dropout and max-norm', {}, 1, 4, DROP],
+    ['adam, dropout and max-norm', { optimizer: 'adam', lr: 0.01 }, 2, 3, DROP],
   ];
-  const RUNS = OPTIMIZERS.flatMap(([name, extra, epochs, batches]) => (['wasm', 'blocked'] as const).map((kernel) => [name, kernel, extra, epochs, batches] as const));
-  it.each(RUNS)('a run restored mid-epoch ends bit-identical to one never stopped: %s, %s kernels', async (_, kernel, extra, epochs, batches) => {
-    const cfg = config({ kernel, ...extra });
+  const RUNS = OPTIMIZERS.flatMap(([name, extra, epochs, batches, reg]) => (['wasm', 'blocked'] as const).map((kernel) => [name, kernel, extra, epochs, batches, reg ?? {}] as const));
+  it.each(RUNS)('a run restored mid-epoch ends bit-identical to one never stopped: %s, %s kernels', async (_, kernel, extra, epochs, batches, reg) => {
+    const cfg = config({ kernel, ...extra }, reg);
     const whole = trainer(cfg);
     await whole.run();
     const first = trainer(cfg);

@@ -1,11 +1,14 @@
 // The one WebAssembly module of the kernels, in text: the dense product
 // (gemm-wat.ts), the narrow layers' forward product (dot-wat.ts), the sparse
-// first layer (sparse-wat.ts), the element-wise
-// work of a step (elementwise-wat.ts) and the optimizers' updates
-// (optimizers-wat.ts), on a memory shared with the workers.
+// first layer (sparse-wat.ts), the element-wise work of a step
+// (elementwise-wat.ts), the optimizers' updates (optimizers-wat.ts),
+// dropout's masks (dropout-wat.ts) and the max-norm constraint
+// (max-norm-wat.ts), on a memory shared with the workers.
 import { dotWat } from './dot-wat.js';
+import { dropoutWat } from './dropout-wat.js';
 import { elementwiseWat } from './elementwise-wat.js';
 import { gemmWat } from './gemm-wat.js';
+import { maxNormWat } from './max-norm-wat.js';
 import { optimizersWat } from './optimizers-wat.js';
 import { sparseWat } from './sparse-wat.js';
 
@@ -17,6 +20,8 @@ ${dotWat(fma)}
 ${sparseWat(fma)}
 ${elementwiseWat(fma)}
 ${optimizersWat()}
+${dropoutWat()}
+${maxNormWat()}
 )
 `;
 }

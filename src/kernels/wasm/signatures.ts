@@ -47,6 +47,10 @@ export const SIGNATURES = {
     kind: 'range',
     args: { P: 'ptr', G: 'ptr', sign: 'ptr', step: 'ptr', delta: 'ptr', eta_minus: 'f32', eta_plus: 'f32', step_min: 'f32', step_max: 'f32', revert: 'i32' },
   },
+  // dropout's mask (dropout-wat.ts) and the max-norm constraint (max-norm-wat.ts; c as the halves of its float64 bits)
+  dropout: { kind: 'range', args: { out: 'ptr', A: 'ptr', k1: 'i32', k2: 'i32', threshold: 'i32', scale: 'f32' } },
+  max_norm_cols: { kind: 'range', args: { W: 'ptr', R: 'i32', ld: 'i32', ps: 'i32', c_lo: 'i32', c_hi: 'i32' } },
+  max_norm_vectors: { kind: 'range', args: { W: 'ptr', K: 'i32', stride: 'i32', unit: 'i32', c_lo: 'i32', c_hi: 'i32' } },
   load_batch: { kind: 'range', args: { X: 'ptr', images: 'ptr', order: 'ptr', K: 'i32', table: 'ptr' } },
   csr_slots: {
     kind: 'range',
