@@ -13,7 +13,7 @@
 // brought up to date by store() wherever someone reads it (end of epoch,
 // checkpoint, validation), and read back by load() before training.
 import type { Vec } from '../kernels/matmul.js';
-import { moduleCalls, type ModuleCalls } from '../kernels/wasm/calls.js';
+import { moduleCalls, type Args, type ModuleCalls } from '../kernels/wasm/calls.js';
 import { runGemm, type GemmOperands, type PanelScratch } from '../kernels/wasm/gemm-job.js';
 import { ROW_MAJOR } from '../kernels/wasm/gemm-wat.js';
 import { grainOf } from '../kernels/wasm/pool.js';
@@ -21,7 +21,7 @@ import type { WasmRuntime } from '../kernels/wasm/runtime.js';
 import type { Mlp } from './mlp.js';
 import { newOptimizerScalars, OPTIMIZER_STATE, type OptimizerScalars, type OptimizerSettings, type OptimizerState, type StepInputs } from './optimizer.js';
 import type { TrainPass } from './pass.js';
-import { scratchBytes } from './wasm-buffers.js';
+import { l2Blocks, scratchBytes } from './wasm-buffers.js';
 import { SparseFirstLayer } from './wasm-first-layer.js';
 import { WasmLayout } from './wasm-layout.js';
 import { moduleStep } from './wasm-step.js';
@@ -30,6 +30,13 @@ import { moduleStep } from './wasm-step.js';
 const finalizer = new FinalizationRegistry<{ rt: WasmRuntime; blocks: number[] }>(({ rt, blocks }) => {
   for (const ptr of blocks) rt.heap.release(ptr);
 });
+
+/** A layer's L2 jobs (l2-wat.ts): its block sums, and dW_l += lambda W_l (lambda set per call). */
+interface L2Job {
+  blocks: number;
+  sums: Args<'l2_sums'>;
+  grad: { G: Float32Array; W: Float32Array; lambda: number };
+}
 
 export interface WasmPassOptions {
   capacity: number;
@@ -63,6 +70,8 @@ export class WasmPass implements TrainPass {
   private readonly panels: PanelScratch; // gemm's packed panels (and the sparse products' CSR blocks), one per thread
   private readonly panelThreads: number; // threads the panel scratch is for (the runtime's at construction)
   private readonly sigmoid: boolean[]; // per layer: f_l is sigmoid (run in the module)
+  private readonly l2Parts: Float64Array; // the L2 term's block sums, layer after layer
+  private readonly l2: L2Job[];
   private n = 0;
 
   constructor(model: Mlp, rt: WasmRuntime, o: WasmPassOptions) {
@@ -99,6 +108,15 @@ export class WasmPass implements TrainPass {
     const { I, O } = model.slots[0];
     this.first = new SparseFirstLayer(this.k, (bytes) => this.alloc(bytes), capacity, { I, O, ldW: layout.ldW[0], psW: layout.psW[0] }, this.panels);
     this.sigmoid = model.slots.map((_, l) => (l === model.L - 1 ? model.spec.output : model.spec.hidden) === 'sigmoid');
+    const blocks = l2Blocks(model.spec.layers);
+    const parts = blocks.reduce((a, b) => a + b, 0);
+    this.l2Parts = rt.heap.f64(this.alloc(8 * parts), parts);
+    let at = 0;
+    this.l2 = this.W.map((W, l) => {
+      const out = this.l2Parts.subarray(at, at + blocks[l]);
+      at += blocks[l];
+      return { blocks: blocks[l], sums: { out, W, n: W.length }, grad: { G: this.dW[l], W, lambda: 0 } };
+    });
   }
 
   /** Give the memory back; the pass is unusable afterwards. */
@@ -191,6 +209,30 @@ export class WasmPass implements TrainPass {
         }
       }
       k.col_sums(O, O, { db: this.db[l], D: delta, N: n, O });
+    }
+  }
+
+  /**
+   * Σ_l Σ_k W_l[k]^2: the sums of blocks of L2_BLOCK floats of each W_l (in
+   * the working layout, its zero padding included) in the module on every
+   * thread, added here in order: the same bits on any number of threads.
+   */
+  l2Sum(): number {
+    const k = this.k;
+    for (const job of this.l2) k.l2_sums(job.blocks, grainOf(job.blocks, k.threads, 1, 4), job.sums);
+    const parts = this.l2Parts;
+    let s = 0;
+    for (let i = 0; i < parts.length; i++) s += parts[i];
+    return s;
+  }
+
+  /** dW_l += lambda W_l in the module, on every thread, with addScaled's bits (dW_l and W_l share the working layout). */
+  addL2Grad(lambda: number): void {
+    const k = this.k;
+    for (const job of this.l2) {
+      job.grad.lambda = lambda;
+      const n = job.sums.n;
+      k.l2_grad(n, grainOf(n, k.threads, 1024), job.grad);
     }
   }
 

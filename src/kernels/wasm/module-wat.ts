@@ -1,11 +1,12 @@
 // The one WebAssembly module of the kernels, in text: the dense product
 // (gemm-wat.ts), the narrow layers' forward product (dot-wat.ts), the sparse
-// first layer (sparse-wat.ts), the element-wise
-// work of a step (elementwise-wat.ts) and the optimizers' updates
+// first layer (sparse-wat.ts), the element-wise work of a step
+// (elementwise-wat.ts), the L2 term (l2-wat.ts) and the optimizers' updates
 // (optimizers-wat.ts), on a memory shared with the workers.
 import { dotWat } from './dot-wat.js';
 import { elementwiseWat } from './elementwise-wat.js';
 import { gemmWat } from './gemm-wat.js';
+import { l2Wat } from './l2-wat.js';
 import { optimizersWat } from './optimizers-wat.js';
 import { sparseWat } from './sparse-wat.js';
 
@@ -16,6 +17,7 @@ ${gemmWat(fma)}
 ${dotWat(fma)}
 ${sparseWat(fma)}
 ${elementwiseWat(fma)}
+${l2Wat()}
 ${optimizersWat()}
 )
 `;
