@@ -65,7 +65,7 @@ function gradPass(config: Config, model: Mlp, input: string): GradResult {
   const O = model.outputs;
   const s = readSamples(input, model.inputs, O);
   const pass = new Pass(model, s.n, 'naive');
-  const objective = new Objective(objectiveSpec(config), model, pass.W);
+  const objective = new Objective(objectiveSpec(config), model, pass);
   if (objective.needsLabels && s.labels === null) {
     throw new UserError(`${input}: the discriminative term (gamma ${config.regularization.discriminative}) needs "labels"`);
   }

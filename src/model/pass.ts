@@ -40,8 +40,9 @@ export interface ForwardPass {
 
 /**
  * A training pass. W and dW are the weights it computes with and their
- * gradients, in its own layout (L2 adds lambda W into dW elementwise, which
- * any layout allows). The canonical parameters (model.params, PyTorch layout)
+ * gradients, in its own layout; the L2 term's sum of squares and its
+ * gradient lambda W are the pass's to compute (l2Sum, addL2Grad: elementwise,
+ * which any layout allows). The canonical parameters (model.params, PyTorch layout)
  * and optimizer state tensors go in by load() and come out by store(); the
  * optimizer's state scalars have no layout and are read and written in place.
  */
@@ -59,6 +60,14 @@ export interface TrainPass extends ForwardPass {
    * default). With input dropout the fast pass drops X in place: write X before every forward with masks.
    */
   useMasks(t: number): void;
+  /**
+   * Σ_l Σ_k W_l[k]^2 in float64, in an order of the pass's own, fixed for a
+   * network (the same on any number of threads): the reference's is
+   * sequential (sumOfSquares), the fast pass's by blocks (l2-wat.ts).
+   */
+  l2Sum(): number;
+  /** dW_l += lambda W_l for every layer (after backwardLayers): each element in float64, rounded once to the pass's float, as addScaled. */
+  addL2Grad(lambda: number): void;
   /** The optimizer's state scalars (OPTIMIZER_SCALARS), the one copy. */
   readonly scalars: OptimizerScalars;
   /** The optimizer's update with the gradient of a batch of d rows (optimizer.ts: StepInputs), then max-norm if set. */
@@ -70,6 +79,22 @@ export interface TrainPass extends ForwardPass {
 }
 
 const PLAIN_SGD: OptimizerSettings = { name: 'sgd', momentum: 0 };
+
+/** Σ_l Σ_k W_l[k]^2, one float64 sum in order. */
+export function sumOfSquares(W: readonly Vec[]): number {
+  let s = 0;
+  for (const w of W) for (let k = 0; k < w.length; k++) s += w[k] * w[k];
+  return s;
+}
+
+/** dW_l += lambda W_l (in float64, rounded to the arrays' float on the store). */
+export function addScaled(dW: readonly Vec[], lambda: number, W: readonly Vec[]): void {
+  for (let l = 0; l < W.length; l++) {
+    const w = W[l];
+    const g = dW[l];
+    for (let k = 0; k < w.length; k++) g[k] += lambda * w[k];
+  }
+}
 
 /**
  * The reference pass: buffers for batches of up to `capacity` rows,
@@ -172,6 +197,14 @@ export class Pass implements TrainPass {
       const dInput = l === 0 ? null : this.dA[l - 1]; // the data need no gradient
       this.kernels.backward(dInput, this.dW[l], this.db[l], this.delta[l], input, m.W[l], n, I, O);
     }
+  }
+
+  l2Sum(): number {
+    return sumOfSquares(this.model.W);
+  }
+
+  addL2Grad(lambda: number): void {
+    addScaled(this.dW, lambda, this.model.W);
   }
 
   /** Both halves of backward, for objectives that only supply dE/dY. */

@@ -3,6 +3,7 @@
 // (wasm-pass.ts allocates exactly this; test/model/memory.test.ts holds the
 // two equal, and src/train/memory.ts counts it in a run's estimate).
 import { panelFloats } from '../kernels/wasm/gemm-wat.js';
+import { L2_BLOCK } from '../kernels/wasm/l2-wat.js';
 import { sparseScratchBytes } from '../kernels/wasm/sparse-wat.js';
 
 /**
@@ -20,15 +21,21 @@ export const PANEL = 5;
 const ALIGN = 64;
 const aligned = (bytes: number): number => Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
 
-/** Floats of the fast pass's parameter layout (wasm-layout.ts): W_0^T in 16-column panels, the rest as they are. */
+/** Floats of W_l in the fast pass's parameter layout (wasm-layout.ts): W_0^T in 16-column panels, the rest as they are. */
+function weightFloats(layers: readonly number[], l: number): number {
+  return l === 0 ? panelFloats(layers[0], layers[1]) : layers[l] * layers[l + 1];
+}
+
+/** Floats of the fast pass's parameter layout: each W_l and b_l. */
 function workingCount(layers: readonly number[]): number {
   let P = 0;
-  for (let l = 0; l + 1 < layers.length; l++) {
-    const I = layers[l];
-    const O = layers[l + 1];
-    P += (l === 0 ? panelFloats(I, O) : I * O) + O;
-  }
+  for (let l = 0; l + 1 < layers.length; l++) P += weightFloats(layers, l) + layers[l + 1];
   return P;
+}
+
+/** The L2 term's block sums (l2-wat.ts): one per L2_BLOCK floats of each W_l, the last block of a layer partial. */
+export function l2Blocks(layers: readonly number[]): number[] {
+  return layers.slice(1).map((_, l) => Math.ceil(weightFloats(layers, l) / L2_BLOCK));
 }
 
 /** Bytes of the fast pass's working parameters, gradients and optimizer state (`stateTensors` tensors). */
@@ -60,6 +67,7 @@ export function wasmPassBytes(layers: readonly number[], capacity: number, state
   let widestDense = 0; // W_l [O, I] for dA_{l-1}: layers l >= 1 with 16 outputs or more
   for (let l = 1; l < L; l++) if (layers[l + 1] >= 16) widestDense = Math.max(widestDense, layers[l] * layers[l + 1]);
   bytes += aligned(4 * Math.max(1, widestDense));
+  bytes += aligned(8 * l2Blocks(layers).reduce((a, b) => a + b, 0));
   if (capacity <= SLOT_ROWS) {
     // the CSRs of X's row pairs and pixel pairs (wasm-first-layer.ts)
     bytes += aligned(8 * Math.ceil(capacity / 2)) + aligned(12 * 2 * Math.ceil(capacity / 2) * I0);

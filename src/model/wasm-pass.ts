@@ -8,30 +8,25 @@
 // The first layer's input is MNIST pixels, 81% zero: its forward product runs
 // on compressed pairs of rows of X, its weight gradient X^T delta on
 // compressed pairs of X's columns (pixel pairs): wasm-first-layer.ts.
-//
-// Dropout (dropout.ts) runs the module's mask on the same memory: the
-// inputs are dropped in X itself (zeros, which the sparse products skip),
-// each hidden A_l into its dropped copy, read by layer l+1. Max-norm
-// (wasm-max-norm.ts) follows the optimizer's step.
+// Dropout's masks and max-norm run in the module too (wasm-regularization.ts).
 //
 // The canonical copy (model.params and optimizer state, PyTorch layout) is
 // brought up to date by store() wherever someone reads it (end of epoch,
 // checkpoint, validation), and read back by load() before training.
-import type { MaskKey } from '../kernels/dropout.js';
 import type { Vec } from '../kernels/matmul.js';
-import { moduleCalls, type ModuleCalls } from '../kernels/wasm/calls.js';
+import { moduleCalls, type Args, type ModuleCalls } from '../kernels/wasm/calls.js';
 import { runGemm, type GemmOperands, type PanelScratch } from '../kernels/wasm/gemm-job.js';
 import { ROW_MAJOR } from '../kernels/wasm/gemm-wat.js';
 import { grainOf } from '../kernels/wasm/pool.js';
 import type { WasmRuntime } from '../kernels/wasm/runtime.js';
-import { Dropout, NO_PASS_REGULARIZATION, type PassRegularization } from './dropout.js';
+import type { Dropout, PassRegularization } from './dropout.js';
 import type { Mlp } from './mlp.js';
 import { newOptimizerScalars, OPTIMIZER_STATE, type OptimizerScalars, type OptimizerSettings, type OptimizerState, type StepInputs } from './optimizer.js';
 import type { TrainPass } from './pass.js';
-import { scratchBytes } from './wasm-buffers.js';
+import { l2Blocks, scratchBytes } from './wasm-buffers.js';
 import { SparseFirstLayer } from './wasm-first-layer.js';
 import { WasmLayout } from './wasm-layout.js';
-import { moduleMaxNorm } from './wasm-max-norm.js';
+import { moduleDropout, moduleMaxNorm } from './wasm-regularization.js';
 import { moduleStep } from './wasm-step.js';
 
 /** A pass nobody disposed gives its memory back when it is collected. */
@@ -39,11 +34,17 @@ const finalizer = new FinalizationRegistry<{ rt: WasmRuntime; blocks: number[] }
   for (const ptr of blocks) rt.heap.release(ptr);
 });
 
+/** A layer's L2 jobs (l2-wat.ts): its block sums, and dW_l += lambda W_l (lambda set per call). */
+interface L2Job {
+  blocks: number;
+  sums: Args<'l2_sums'>;
+  grad: { G: Float32Array; W: Float32Array; lambda: number };
+}
+
 export interface WasmPassOptions {
   capacity: number;
   optimizer: OptimizerSettings;
-  /** Dropout and max-norm; none if absent. */
-  regularization?: PassRegularization;
+  regularization?: PassRegularization; // dropout and max-norm; none if absent
 }
 
 export class WasmPass implements TrainPass {
@@ -73,9 +74,11 @@ export class WasmPass implements TrainPass {
   private readonly panels: PanelScratch; // gemm's packed panels (and the sparse products' CSR blocks), one per thread
   private readonly panelThreads: number; // threads the panel scratch is for (the runtime's at construction)
   private readonly sigmoid: boolean[]; // per layer: f_l is sigmoid (run in the module)
-  private readonly inputs: Float32Array[]; // what each layer read in the last forward: X (dropped in place), A_{l-1} or Ã_{l-1}
+  private readonly inputs: Float32Array[] = []; // what each layer read in the last forward: X (dropped in place), A_{l-1} or Ã_{l-1}
   readonly dropout: Dropout<Float32Array> | null; // null: nothing dropped
   private readonly maxNorm: number;
+  private readonly l2Parts: Float64Array; // the L2 term's block sums, layer after layer
+  private readonly l2: L2Job[];
   private n = 0;
 
   constructor(model: Mlp, rt: WasmRuntime, o: WasmPassOptions) {
@@ -112,12 +115,17 @@ export class WasmPass implements TrainPass {
     const { I, O } = model.slots[0];
     this.first = new SparseFirstLayer(this.k, (bytes) => this.alloc(bytes), capacity, { I, O, ldW: layout.ldW[0], psW: layout.psW[0] }, this.panels);
     this.sigmoid = model.slots.map((_, l) => (l === model.L - 1 ? model.spec.output : model.spec.hidden) === 'sigmoid');
-    this.inputs = model.slots.map(() => this.X);
-    const reg = o.regularization ?? NO_PASS_REGULARIZATION;
-    const run = (out: Float32Array, A: Float32Array, len: number, key: MaskKey): void =>
-      this.k.dropout(len, grainOf(len, this.k.threads, 16, 4096), { out, A, ...key });
-    this.dropout = Dropout.of(model, capacity, reg, { run, alloc: f32, inPlaceInput: true });
-    this.maxNorm = reg.maxNorm;
+    this.dropout = moduleDropout(this.k, model, capacity, o.regularization, f32);
+    this.maxNorm = o.regularization?.maxNorm ?? 0;
+    const blocks = l2Blocks(model.spec.layers);
+    const parts = blocks.reduce((a, b) => a + b, 0);
+    this.l2Parts = rt.heap.f64(this.alloc(8 * parts), parts);
+    let at = 0;
+    this.l2 = this.W.map((W, l) => {
+      const out = this.l2Parts.subarray(at, at + blocks[l]);
+      at += blocks[l];
+      return { blocks: blocks[l], sums: { out, W, n: W.length }, grad: { G: this.dW[l], W, lambda: 0 } };
+    });
   }
 
   /** Give the memory back; the pass is unusable afterwards. */
@@ -162,8 +170,7 @@ export class WasmPass implements TrainPass {
     this.n = n;
     const { model: m, layout, k } = this;
     const threads = k.threads;
-    const drop = this.dropout;
-    let input = drop ? drop.input(this.X, n) : this.X;
+    let input = this.dropout ? this.dropout.input(this.X, n) : this.X;
     for (let l = 0; l < m.L; l++) {
       const { I, O } = m.slots[l];
       const Z = this.Z[l];
@@ -178,7 +185,7 @@ export class WasmPass implements TrainPass {
         this.gemm({ C: Z, ldc: O, cps: ROW_MAJOR, A: input, ars: I, aks: 1, B: this.W[l], ldb: layout.ldW[l], bps: layout.psW[l], P: n, Q: O, K: I, acc: 1 });
       }
       this.activate(l, n * O);
-      input = drop ? drop.hidden(l, this.A[l], n) : this.A[l];
+      input = this.dropout ? this.dropout.hidden(l, this.A[l], n) : this.A[l];
     }
     return this.Y;
   }
@@ -194,10 +201,7 @@ export class WasmPass implements TrainPass {
     const n = this.n;
     for (let l = m.L - 1; l >= 0; l--) {
       const { I, O } = m.slots[l];
-      if (l < m.L - 1) {
-        this.dropout?.backward(l, this.dA[l], n); // dE/dÃ_l -> dE/dA_l
-        this.activateBackward(l);
-      }
+      if (l < m.L - 1) this.activateBackward(l);
       const delta = this.delta[l];
       const input = this.inputs[l];
       if (layout.narrow[l]) {
@@ -217,6 +221,30 @@ export class WasmPass implements TrainPass {
         }
       }
       k.col_sums(O, O, { db: this.db[l], D: delta, N: n, O });
+    }
+  }
+
+  /**
+   * Σ_l Σ_k W_l[k]^2: the sums of blocks of L2_BLOCK floats of each W_l (in
+   * the working layout, its zero padding included) in the module on every
+   * thread, added here in order: the same bits on any number of threads.
+   */
+  l2Sum(): number {
+    const k = this.k;
+    for (const job of this.l2) k.l2_sums(job.blocks, grainOf(job.blocks, k.threads, 1, 4), job.sums);
+    const parts = this.l2Parts;
+    let s = 0;
+    for (let i = 0; i < parts.length; i++) s += parts[i];
+    return s;
+  }
+
+  /** dW_l += lambda W_l in the module, on every thread, with addScaled's bits (dW_l and W_l share the working layout). */
+  addL2Grad(lambda: number): void {
+    const k = this.k;
+    for (const job of this.l2) {
+      job.grad.lambda = lambda;
+      const n = job.sums.n;
+      k.l2_grad(n, grainOf(n, k.threads, 1024), job.grad);
     }
   }
 
@@ -252,9 +280,10 @@ export class WasmPass implements TrainPass {
     }
   }
 
-  /** delta_l = f_l'(Z_l) ⊙ dA_l, from the stored A_l. */
+  /** delta_l = f_l'(Z_l) ⊙ dA_l, from the stored A_l (dropped outputs: dA_l = M_l ⊙ dE/dÃ_l s first). */
   private activateBackward(l: number): void {
     const len = this.n * this.model.slots[l].O;
+    this.dropout?.backward(l, this.dA[l], this.n);
     if (this.sigmoid[l]) {
       this.k.sigmoid_backward(len, grainOf(len, this.k.threads, 16, 4096), { dZ: this.delta[l], dA: this.dA[l], A: this.A[l] });
     } else {

@@ -6,13 +6,18 @@
 // Terms on the outputs add into dY = dE/dY, the cross-entropy of a softmax adds
 // into dE/dZ of the output layer, L2 adds straight into dW. Nothing here divides
 // by d: the optimizer applies the 1/d of W -= lr (1/d) dE/dW in one place.
+//
+// L2 weight decay (seed 002) is on the weights only (biases are not decayed):
+// dE_l2/dW_l = lambda W_l. It is added once per batch to the summed objective,
+// so after the optimizer's 1/d each step decays W by lr*lambda/d: lambda plays
+// the role of Ng's lambda/m. The pass holds W and dW in its own layout and
+// computes Σ ||W_l||^2 and dW += lambda W (TrainPass.l2Sum, addL2Grad: the
+// reference pass in TypeScript, the fast one in the module).
 import type { Config, LossName } from '../config/schema.js';
-import type { Vec } from '../kernels/matmul.js';
 import type { Mlp } from '../model/mlp.js';
 import type { TrainPass } from '../model/pass.js';
 import type { OutputBatch } from './batch.js';
 import { Discriminative, type DiscriminativeGradient } from './discriminative.js';
-import { l2AddGrad, l2Value } from './l2.js';
 import { crossEntropy, mse } from './losses.js';
 
 export type { LossName };
@@ -41,17 +46,17 @@ export interface TermValues {
 
 export class Objective {
   readonly spec: ObjectiveSpec;
-  private readonly weights: readonly Vec[];
+  private readonly pass: Pick<TrainPass, 'l2Sum'>;
   private readonly disc: Discriminative | null;
   private readonly current: TermValues = { data: 0, discriminative: 0, l2: 0, total: 0, trSw: null, trSb: null };
 
-  /** `weights`: where the L2 term reads W, the weights the pass computes with (pass.W). */
-  constructor(spec: ObjectiveSpec, model: Mlp, weights: readonly Vec[]) {
+  /** `pass`: the pass whose weights the L2 term reads (the one backward is given). */
+  constructor(spec: ObjectiveSpec, model: Mlp, pass: Pick<TrainPass, 'l2Sum'>) {
     if (spec.loss === 'cross_entropy' && model.spec.output !== 'softmax') {
       throw new Error('cross_entropy is defined here on softmax outputs only');
     }
     this.spec = spec;
-    this.weights = weights;
+    this.pass = pass;
     const O = model.outputs;
     this.disc = spec.gamma > 0 ? new Discriminative(spec.gamma, O, O, spec.discriminativeGradient) : null;
   }
@@ -61,8 +66,9 @@ export class Objective {
   }
 
   /**
-   * Values of every term on this batch (the L2 term on the weights given at
-   * construction). The returned object is reused by the next call: copy what you keep.
+   * Values of every term on this batch (the L2 term on the weights of the
+   * pass given at construction). The returned object is reused by the next
+   * call: copy what you keep.
    */
   values(b: OutputBatch): TermValues {
     const data = this.spec.loss === 'mse' ? mse.value(b) : crossEntropy.value(b);
@@ -73,7 +79,7 @@ export class Objective {
       ({ trSw, trSb } = this.disc.scatter(b));
       discriminative = 0.5 * this.disc.gamma * (trSw - trSb);
     }
-    const l2 = this.spec.lambda > 0 ? l2Value(this.spec.lambda, this.weights) : 0;
+    const l2 = this.spec.lambda > 0 ? 0.5 * this.spec.lambda * this.pass.l2Sum() : 0;
     const v = this.current;
     v.data = data;
     v.discriminative = discriminative;
@@ -96,6 +102,6 @@ export class Objective {
     pass.backwardOutput();
     if (this.spec.loss === 'cross_entropy') crossEntropy.addGradZ(pass.deltaY, b);
     pass.backwardLayers();
-    if (this.spec.lambda > 0) l2AddGrad(this.spec.lambda, pass.dW, pass.W);
+    if (this.spec.lambda > 0) pass.addL2Grad(this.spec.lambda);
   }
 }

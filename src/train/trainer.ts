@@ -93,7 +93,7 @@ export class Trainer {
     const capacity = Batcher.rows(train, t.batch_size === 'full' ? train.n : t.batch_size);
     this.pass = createTrainPass(model, { capacity, kernel: t.kernel, threads: t.threads, optimizer: this.optimizer, regularization: passRegularization(cfg) });
     this.batcher = new Batcher(train, capacity, this.pass.X);
-    this.objective = new Objective(objectiveSpec(cfg), model, this.pass.W);
+    this.objective = new Objective(objectiveSpec(cfg), model, this.pass);
     this.optimizerState = newOptimizerState(this.optimizer, model.params.length, model.Float);
     this.optimizerScalars = this.pass.scalars;
     this.shuffleRng = new Rng(cfg.model.seed, STREAM_SHUFFLE);

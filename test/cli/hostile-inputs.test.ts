@@ -88,7 +88,7 @@ describe('class B: a one-line refusal where there was a stack trace', () => {
     [
       'model.layers=[784,100000,10]',
       ['model.layers=[784,100000,10]', 'training.threads=2'],
-      'model 784-100000-10, batch 100: training needs about 2.27 GiB, more than the 2 GiB memory limit (79,500,010 parameters and their copies 2.07 GiB, batch buffers 158.1 MiB, data 45.1 MiB)',
+      'model 784-100000-10, batch 100: training needs about 2.27 GiB, more than the 2 GiB memory limit (79,500,010 parameters and their copies 2.07 GiB, batch buffers 158.2 MiB, data 45.1 MiB)',
     ],
     // a small model, a full batch of 60,000 rows through 4,000 units: the activations
     [

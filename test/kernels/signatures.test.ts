@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { moduleCalls } from '../../src/kernels/wasm/calls.js';
 import { wasmRuntime } from '../../src/kernels/wasm/runtime.js';
-import { argNames, FN, MAX_ARGS, POOL_FUNCTIONS, SIGNATURES, watParams, type FunctionName } from '../../src/kernels/wasm/signatures.js';
+import { argWords, FN, MAX_ARGS, POOL_FUNCTIONS, SIGNATURES, watParams, type FunctionName } from '../../src/kernels/wasm/signatures.js';
 
 const rt = wasmRuntime().runtime!;
 const NAMES = Object.keys(SIGNATURES) as FunctionName[];
@@ -19,13 +19,13 @@ describe('signatures: one table for the module functions', () => {
     expect(rt, wasmRuntime().reason).not.toBeNull();
   });
 
-  it.each(NAMES)('%s is exported with the table arity (+ u0, u1, S for a range function)', (name) => {
+  it.each(NAMES)('%s is exported with the table arity in words (+ u0, u1, S for a range function)', (name) => {
     const fn = rt.exports[name];
     expect(typeof fn).toBe('function');
     const extra = SIGNATURES[name].kind === 'range' ? 3 : 0;
     // an exported WebAssembly function's length is its parameter count
-    expect((fn as (...a: number[]) => void).length).toBe(argNames(name).length + extra);
-    expect(argNames(name).length).toBeLessThanOrEqual(SIGNATURES[name].kind === 'range' ? MAX_ARGS : DIRECT_WORDS);
+    expect((fn as (...a: number[]) => void).length).toBe(argWords(name).length + extra);
+    expect(argWords(name).length).toBeLessThanOrEqual(SIGNATURES[name].kind === 'range' ? MAX_ARGS : DIRECT_WORDS);
   });
 
   it('the module exports no function the table lacks', () => {
@@ -50,6 +50,10 @@ describe('signatures: one table for the module functions', () => {
       '(export "sigmoid_backward") (param $u0 i32) (param $u1 i32) (param $S i32) (param $dZ i32) (param $dA i32) (param $A i32)',
     );
     expect(watParams('transpose')).toBe('(export "transpose") (param $dst i32) (param $src i32) (param $rows i32) (param $cols i32)');
+    // an f64 goes as two words
+    expect(watParams('l2_grad')).toBe(
+      '(export "l2_grad") (param $u0 i32) (param $u1 i32) (param $S i32) (param $G i32) (param $W i32) (param $lambda_lo i32) (param $lambda_hi i32)',
+    );
   });
 
   it('named calls pass operands by name: transpose (direct) and sgd (range, f32 arguments as bits)', () => {

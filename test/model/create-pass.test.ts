@@ -66,7 +66,7 @@ function trainStep(pass: TrainPass, model: Mlp, spec: ObjectiveSpec, D: Vec): { 
   pass.forward(n);
   oneHot(D, batcher.labels, n, O);
   const batch: OutputBatch = { n, O, Y: pass.Y, Z: pass.logits, D, labels: batcher.labels };
-  const objective = new Objective(spec, model, pass.W);
+  const objective = new Objective(spec, model, pass);
   const values = { ...objective.values(batch) };
   objective.backward(pass, batch);
   pass.step({ lr: LR, d: n, t: STEP, loss: values.total });

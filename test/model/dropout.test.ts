@@ -42,7 +42,7 @@ describe('the gradient with dropout is that of the masked network', () => {
     labels.forEach((c, i) => (D[i * 3 + c] = 1));
     const pass = new Pass(model, n, 'naive', true, PLAIN, dropout(0.3, 0.5));
     const batch: OutputBatch = { n, O: 3, Y: pass.Y, Z: pass.logits, D, labels };
-    const objective = new Objective({ loss, gamma: 0, lambda: 0 }, model, pass.W);
+    const objective = new Objective({ loss, gamma: 0, lambda: 0 }, model, pass);
     const E = (): number => {
       pass.forward(n, X);
       return objective.values(batch).total;

@@ -1,4 +1,4 @@
-// Max-norm (src/model/max-norm.ts, the module's in src/model/wasm-max-norm.ts):
+// Max-norm (src/model/max-norm.ts, the module's in src/model/wasm-regularization.ts):
 // exactly the rows of W_l [O, I] over c are rescaled, to norm c, the others
 // and the biases keep their bits; the fast pass's constraint on its working
 // layout (panels with zero padding, row-major W^T with columns past the last

@@ -133,7 +133,7 @@ describe('refusals: one exact line, before anything is allocated', () => {
     const cfg = config({ model: { layers: [784, 100_000, 10] }, training: { batch_size: 100, kernel: 'wasm', threads: 1 } });
     const message =
       'model 784-100000-10, batch 100: training needs about 2.23 GiB, more than the 2 GiB memory limit ' +
-      '(79,500,010 parameters and their copies 2.07 GiB, batch buffers 156.2 MiB, data 770.5 KiB)';
+      '(79,500,010 parameters and their copies 2.07 GiB, batch buffers 156.3 MiB, data 770.5 KiB)';
     expect(errorOf(MemoryError, () => checkTrainMemory(cfg, train, null)).message).toBe(message);
   });
 

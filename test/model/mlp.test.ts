@@ -34,7 +34,7 @@ function setup(layers: number[], hidden: HiddenActivation, output: OutputActivat
   labels.forEach((c, i) => (D[i * O + c] = 1));
   const pass = new Pass(model, n, 'naive');
   const batch: OutputBatch = { n, O, Y: pass.Y, Z: pass.logits, D, labels };
-  const objective = new Objective({ loss, gamma, lambda }, model, pass.W);
+  const objective = new Objective({ loss, gamma, lambda }, model, pass);
   return { model, pass, X, batch, objective };
 }
 
@@ -83,7 +83,7 @@ describe('the worked example of seed 001 (3-2-2 sigmoid net, PyTorch float64 ref
   const pass = new Pass(model, 1, 'naive');
   pass.forward(1, X);
   const batch: OutputBatch = { n: 1, O: 2, Y: pass.Y, Z: pass.logits, D, labels: null };
-  const objective = new Objective({ loss: 'mse', gamma: 0, lambda: 0 }, model, pass.W);
+  const objective = new Objective({ loss: 'mse', gamma: 0, lambda: 0 }, model, pass);
   const values = objective.values(batch);
   objective.backward(pass, batch);
   // Same float64 arithmetic in a different order than PyTorch: agreement to ~1e-15 relative.
@@ -149,7 +149,7 @@ describe('backprop keeps samples apart', () => {
     const X32 = Float32Array.from(s.X);
     p32.forward(7, X32);
     const b32: OutputBatch = { ...s.batch, Y: p32.Y, Z: p32.logits, D: Float32Array.from(s.batch.D) };
-    new Objective(s.objective.spec, m32, p32.W).backward(p32, b32);
+    new Objective(s.objective.spec, m32, p32).backward(p32, b32);
     // float32 has a 6e-8 unit roundoff; sums over ~20 terms of O(1) values stay within 1e-5.
     expectClose(p32.grads, s.pass.grads, { atol: 1e-5, rtol: 1e-4 }, 'float32 grads');
   });

@@ -3,16 +3,16 @@
 // is written
 //   k.sgd(P, grain, { P: params, V: velocity, G: grads, mu, scale: 1 / d, lr })
 // A pointer argument takes a view into the module's memory (its address is
-// its byteOffset) or a byte address; an f32 argument a number (passed as its
-// bits). Range functions run as pool jobs over `units` in chunks of `grain`,
+// its byteOffset) or a byte address; an f32 or f64 argument a number (passed
+// as its bits, an f64 in two words). Range functions run as pool jobs over `units` in chunks of `grain`,
 // with per-thread `scratch` every `stride` bytes; direct ones on this thread.
 // The argument words go through one preallocated buffer: a call allocates
 // nothing but its argument object.
 import type { WasmRuntime } from './runtime.js';
-import { argNames, FN, SIGNATURES, type ArgKind, type DirectName, type FunctionName, type RangeName } from './signatures.js';
+import { argKinds, argNames, FN, SIGNATURES, type ArgKind, type DirectName, type FunctionName, type RangeName } from './signatures.js';
 
 /** A view into the module's memory, or a byte address in it. */
-export type Operand = number | Float32Array | Int32Array | Uint8Array;
+export type Operand = number | Float32Array | Float64Array | Int32Array | Uint8Array;
 
 type ArgsOf<F extends FunctionName> = (typeof SIGNATURES)[F]['args'];
 export type Args<F extends FunctionName> = { readonly [A in keyof ArgsOf<F>]: ArgsOf<F>[A] extends 'ptr' ? Operand : number };
@@ -34,6 +34,9 @@ export function f32bits(x: number): number {
   return bits[0];
 }
 
+/** A float64's bits, read as its low and high i32 words (little-endian, as the module's memory). */
+const f64View = new DataView(new ArrayBuffer(8));
+
 type DirectFunction = (...words: number[]) => void;
 
 export function moduleCalls(rt: WasmRuntime): ModuleCalls {
@@ -44,7 +47,15 @@ export function moduleCalls(rt: WasmRuntime): ModuleCalls {
     return v.byteOffset;
   };
   const fill = (name: FunctionName, names: readonly string[], kinds: readonly ArgKind[], args: Readonly<Record<string, Operand>>): void => {
-    for (let i = 0; i < names.length; i++) words[i] = word(kinds[i], args[names[i]], name, names[i]);
+    let w = 0;
+    for (let i = 0; i < names.length; i++) {
+      const v = args[names[i]];
+      if (kinds[i] === 'f64' && typeof v === 'number') {
+        f64View.setFloat64(0, v, true);
+        words[w++] = f64View.getInt32(0, true);
+        words[w++] = f64View.getInt32(4, true);
+      } else words[w++] = word(kinds[i], v, name, names[i]);
+    }
   };
   const calls: Record<string, unknown> = {
     get threads() {
@@ -54,7 +65,7 @@ export function moduleCalls(rt: WasmRuntime): ModuleCalls {
   };
   for (const name of Object.keys(SIGNATURES) as FunctionName[]) {
     const names = argNames(name);
-    const kinds = names.map((a) => (SIGNATURES[name].args as Record<string, ArgKind>)[a]);
+    const kinds = argKinds(name);
     if (SIGNATURES[name].kind === 'range') {
       const id = FN[name as RangeName];
       calls[name] = (units: number, grain: number, args: Readonly<Record<string, Operand>>, scratch = 0, stride = 0): void => {

@@ -7,8 +7,8 @@
 //   s = Σ_i w_i^2        in float64, i ascending (each w_i^2 of a float32 is exact)
 //   ||w|| = sqrt(s);  if ||w|| > c:  w_i = float32(w_i (c / ||w||))    (float64 product, rounded once)
 //
-// c arrives as the two halves (c_lo, c_hi) of its float64 bits. A vector is
-// handled whole by one thread, so any split gives the same bits.
+// c arrives as a float64 (two words). A vector is handled whole by one
+// thread, so any split gives the same bits.
 //
 //   max_norm_cols     16 columns at a time of W^T [R, Q], row-major or in
 //                     16-column panels (gemm-wat.ts: group g starts at g ps,
@@ -18,9 +18,8 @@
 //                     vector u at u `unit` floats (the narrow layers' rows,
 //                     and the columns of a row-major W^T past its last full
 //                     group). Units: vectors.
-import { watParams } from './signatures.js';
+import { f64Arg, watParams } from './signatures.js';
 
-const C_F64 = '(f64.reinterpret_i64 (i64.or (i64.extend_i32_u (local.get $c_lo)) (i64.shl (i64.extend_i32_u (local.get $c_hi)) (i64.const 32))))';
 const HIGH = '8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15'; // lanes 2, 3 of a f32x4 into lanes 0, 1
 const LOWS = '0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23'; // lanes 0, 1 of two f32x4
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
@@ -66,7 +65,7 @@ function maxNormCols(): string {
   (func ${watParams('max_norm_cols')}
     (local $g i32) (local $start i32) (local $p i32) (local $r i32) (local $step i32)
     (local $c v128) (local $w v128) (local $x v128) (local $over v128) (local $any v128) ${sums}
-    (local.set $c (f64x2.splat ${C_F64}))
+    (local.set $c (f64x2.splat ${f64Arg('c')}))
     (local.set $step (i32.shl (local.get $ld) (i32.const 2)))
     (local.set $g (local.get $u0))
     (block $done (loop $loop
@@ -98,7 +97,7 @@ function maxNormVectors(): string {
   (func ${watParams('max_norm_vectors')}
     (local $u i32) (local $start i32) (local $p i32) (local $i i32) (local $step i32)
     (local $c f64) (local $s f64) (local $x f64) (local $f f64)
-    (local.set $c ${C_F64})
+    (local.set $c ${f64Arg('c')})
     (local.set $step (i32.shl (local.get $stride) (i32.const 2)))
     (local.set $u (local.get $u0))
     (block $done (loop $loop

@@ -87,6 +87,10 @@ export class Heap {
     return new Float32Array(this.view(), at, floats);
   }
 
+  f64(at: number, doubles: number): Float64Array {
+    return new Float64Array(this.view(), at, doubles);
+  }
+
   i32(at: number, words: number): Int32Array {
     return new Int32Array(this.view(), at, words);
   }

@@ -8,10 +8,11 @@
 //           columns, elements); the pool splits a job over the threads, each
 //           with its own scratch S (pool.ts).
 //   direct: fn(...args), called on this thread.
-// Every argument is an i32 word: `ptr` a byte address in the shared memory,
+// Every argument goes as i32 words: `ptr` a byte address in the shared memory,
 // `i32` a count, stride or flag, `f32` a float passed as its bits (the WAT
-// reinterprets it).
-export type ArgKind = 'ptr' | 'i32' | 'f32';
+// reinterprets it), `f64` a double passed as two words, the low and the high
+// half of its bits ($<name>_lo, $<name>_hi; f64Arg puts them together).
+export type ArgKind = 'ptr' | 'i32' | 'f32' | 'f64';
 
 interface Signature {
   readonly kind: 'range' | 'direct';
@@ -47,10 +48,13 @@ export const SIGNATURES = {
     kind: 'range',
     args: { P: 'ptr', G: 'ptr', sign: 'ptr', step: 'ptr', delta: 'ptr', eta_minus: 'f32', eta_plus: 'f32', step_min: 'f32', step_max: 'f32', revert: 'i32' },
   },
-  // dropout's mask (dropout-wat.ts) and the max-norm constraint (max-norm-wat.ts; c as the halves of its float64 bits)
+  // dropout's mask (dropout-wat.ts) and the max-norm constraint (max-norm-wat.ts)
   dropout: { kind: 'range', args: { out: 'ptr', A: 'ptr', k1: 'i32', k2: 'i32', threshold: 'i32', scale: 'f32' } },
-  max_norm_cols: { kind: 'range', args: { W: 'ptr', R: 'i32', ld: 'i32', ps: 'i32', c_lo: 'i32', c_hi: 'i32' } },
-  max_norm_vectors: { kind: 'range', args: { W: 'ptr', K: 'i32', stride: 'i32', unit: 'i32', c_lo: 'i32', c_hi: 'i32' } },
+  max_norm_cols: { kind: 'range', args: { W: 'ptr', R: 'i32', ld: 'i32', ps: 'i32', c: 'f64' } },
+  max_norm_vectors: { kind: 'range', args: { W: 'ptr', K: 'i32', stride: 'i32', unit: 'i32', c: 'f64' } },
+  // the L2 term (l2-wat.ts): G += lambda W in float64; the sums of squares of blocks of W
+  l2_grad: { kind: 'range', args: { G: 'ptr', W: 'ptr', lambda: 'f64' } },
+  l2_sums: { kind: 'range', args: { out: 'ptr', W: 'ptr', n: 'i32' } },
   load_batch: { kind: 'range', args: { X: 'ptr', images: 'ptr', order: 'ptr', K: 'i32', table: 'ptr' } },
   csr_slots: {
     kind: 'range',
@@ -65,7 +69,7 @@ export type FunctionName = keyof typeof SIGNATURES;
 export type RangeName = { [F in FunctionName]: (typeof SIGNATURES)[F]['kind'] extends 'range' ? F : never }[FunctionName];
 export type DirectName = Exclude<FunctionName, RangeName>;
 
-/** Argument words a range function takes after (u0, u1, S): the pool's control block holds this many. */
+/** Argument words a range function takes after (u0, u1, S) at most: the pool's control block holds this many. */
 export const MAX_ARGS = 13;
 
 /** The range functions in pool order: a job names its function by its index here. */
@@ -81,12 +85,29 @@ export function argNames(name: FunctionName): readonly string[] {
   return Object.keys(SIGNATURES[name].args);
 }
 
+/** The kinds of a function's arguments, in the order of argNames. */
+export function argKinds(name: FunctionName): readonly ArgKind[] {
+  const args = SIGNATURES[name].args as Readonly<Record<string, ArgKind>>;
+  return argNames(name).map((a) => args[a]);
+}
+
+/** The i32 words a function takes after (u0, u1, S), named: an argument's name, or <name>_lo, <name>_hi for an f64. */
+export function argWords(name: FunctionName): readonly string[] {
+  const kinds = argKinds(name);
+  return argNames(name).flatMap((a, i) => (kinds[i] === 'f64' ? [`${a}_lo`, `${a}_hi`] : [a]));
+}
+
 /** WAT: the export and parameter list of a function, `(export "name") (param $u0 i32) ...`. */
 export function watParams(name: FunctionName): string {
   const range = SIGNATURES[name].kind === 'range' ? ['u0', 'u1', 'S'] : [];
-  return `(export "${name}") ${[...range, ...argNames(name)].map((a) => `(param $${a} i32)`).join(' ')}`;
+  return `(export "${name}") ${[...range, ...argWords(name)].map((a) => `(param $${a} i32)`).join(' ')}`;
+}
+
+/** WAT: the f64 argument `name`, from its two words. */
+export function f64Arg(name: string): string {
+  return `(f64.reinterpret_i64 (i64.or (i64.extend_i32_u (local.get $${name}_lo)) (i64.shl (i64.extend_i32_u (local.get $${name}_hi)) (i64.const 32))))`;
 }
 
 for (const name of POOL_FUNCTIONS) {
-  if (argNames(name).length > MAX_ARGS) throw new Error(`${name}: more than ${MAX_ARGS} arguments`);
+  if (argWords(name).length > MAX_ARGS) throw new Error(`${name}: more than ${MAX_ARGS} argument words`);
 }
