@@ -87,13 +87,14 @@ export class Pass implements TrainPass {
     this.capacity = capacity;
     this.kernels = selectKernels(kernel).kernels;
     const F = model.Float;
-    const perLayer = (): Vec[] => model.slots.map((s) => new F(capacity * s.O));
+    // Z_l, delta_l [capacity, O_l]; A_l, dA_l [capacity, units_l] (they differ for maxout layers)
+    const perLayer = (width: 'O' | 'units'): Vec[] => model.slots.map((s) => new F(capacity * s[width]));
     this.X = new F(capacity * model.inputs);
     this.input = this.X;
-    this.Z = perLayer();
-    this.A = perLayer();
-    this.dA = withBackward ? perLayer() : [];
-    this.delta = withBackward ? perLayer() : [];
+    this.Z = perLayer('O');
+    this.A = perLayer('units');
+    this.dA = withBackward ? perLayer('units') : [];
+    this.delta = withBackward ? perLayer('O') : [];
     this.grads = new F(withBackward ? model.params.length : 0);
     ({ W: this.dW, b: this.db } = withBackward ? views(this.grads, model.slots as LayerSlot[]) : { W: [], b: [] });
     this.optimizer = optimizer;
@@ -126,9 +127,9 @@ export class Pass implements TrainPass {
     const m = this.model;
     let input = X;
     for (let l = 0; l < m.L; l++) {
-      const { I, O } = m.slots[l];
+      const { I, O, units } = m.slots[l];
       this.kernels.forward(this.Z[l], input, m.W[l], m.b[l], n, I, O);
-      m.activation(l).forward(this.A[l], this.Z[l], n, O);
+      m.activation(l).forward(this.A[l], this.Z[l], n, units);
       input = this.A[l];
     }
     return this.Y;
@@ -138,7 +139,7 @@ export class Pass implements TrainPass {
   backwardOutput(): void {
     const m = this.model;
     const l = m.L - 1;
-    m.activation(l).backward(this.delta[l], this.dA[l], this.A[l], this.n, m.slots[l].O);
+    m.activation(l).backward(this.delta[l], this.dA[l], this.A[l], this.Z[l], this.n, m.slots[l].units);
   }
 
   /** From deltaY down to layer 0: every dW_l, db_l (overwritten), and delta_l for l < L-1. */
@@ -146,8 +147,8 @@ export class Pass implements TrainPass {
     const m = this.model;
     const n = this.n;
     for (let l = m.L - 1; l >= 0; l--) {
-      const { I, O } = m.slots[l];
-      if (l < m.L - 1) m.activation(l).backward(this.delta[l], this.dA[l], this.A[l], n, O);
+      const { I, O, units } = m.slots[l];
+      if (l < m.L - 1) m.activation(l).backward(this.delta[l], this.dA[l], this.A[l], this.Z[l], n, units);
       const input = l === 0 ? this.input : this.A[l - 1];
       const dInput = l === 0 ? null : this.dA[l - 1]; // the data need no gradient
       this.kernels.backward(dInput, this.dW[l], this.db[l], this.delta[l], input, m.W[l], n, I, O);

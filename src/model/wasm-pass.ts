@@ -1,9 +1,12 @@
 // The fast pass: every buffer of a training step lives in the WebAssembly
 // memory (the working copy of the parameters, their gradients and the
 // optimizer's state, the batch, and every Z, A, dA, delta), nothing is copied
-// per batch, and the whole step (products, sigmoid, bias sums, the update)
-// runs in the module, on every thread. The equations are those of pass.ts;
-// the parameter layout (W_l^T, panels, narrow layers) is wasm-layout.ts's.
+// per batch, and the whole step (products, sigmoid or softplus, bias sums,
+// the update) runs in the module, on every thread; the other activations
+// (tanh, relu, maxout, softmax) run in TypeScript on the same memory. The
+// equations are those of pass.ts, the shapes mlp.ts's (a maxout layer's Z
+// and delta are [n, H k], its A and dA [n, H]); the parameter layout (W_l^T,
+// panels, narrow layers) is wasm-layout.ts's.
 //
 // The first layer's input is MNIST pixels, 81% zero: its forward product runs
 // on compressed pairs of rows of X, its weight gradient X^T delta on
@@ -30,6 +33,10 @@ import { moduleStep } from './wasm-step.js';
 const finalizer = new FinalizationRegistry<{ rt: WasmRuntime; blocks: number[] }>(({ rt, blocks }) => {
   for (const ptr of blocks) rt.heap.release(ptr);
 });
+
+/** The activations the module runs (elementwise-wat.ts); the others run in TypeScript. */
+type ModuleActivation = 'sigmoid' | 'softplus';
+const inModule = (f: string): f is ModuleActivation => f === 'sigmoid' || f === 'softplus';
 
 export interface WasmPassOptions {
   capacity: number;
@@ -62,7 +69,7 @@ export class WasmPass implements TrainPass {
   private readonly first: SparseFirstLayer; // the first layer's sparse products
   private readonly panels: PanelScratch; // gemm's packed panels (and the sparse products' CSR blocks), one per thread
   private readonly panelThreads: number; // threads the panel scratch is for (the runtime's at construction)
-  private readonly sigmoid: boolean[]; // per layer: f_l is sigmoid (run in the module)
+  private readonly inModule: Array<ModuleActivation | null>; // per layer: f_l when the module runs it
   private n = 0;
 
   constructor(model: Mlp, rt: WasmRuntime, o: WasmPassOptions) {
@@ -87,18 +94,21 @@ export class WasmPass implements TrainPass {
     this.dW = model.slots.map((_, l) => this.grads.subarray(layout.wAt[l], layout.bAt(l)));
     this.db = model.slots.map((s, l) => this.grads.subarray(layout.bAt(l), layout.bAt(l) + s.O));
     this.X = f32(capacity * model.inputs);
-    const perLayer = (): Float32Array[] => model.slots.map((s) => f32(capacity * s.O));
-    this.Z = perLayer();
-    this.A = perLayer();
-    this.dA = perLayer();
-    this.delta = perLayer();
+    const perLayer = (width: 'O' | 'units'): Float32Array[] => model.slots.map((s) => f32(capacity * s[width]));
+    this.Z = perLayer('O');
+    this.A = perLayer('units');
+    this.dA = perLayer('units');
+    this.delta = perLayer('O');
     this.wRowMajor = this.alloc(4 * Math.max(1, ...model.slots.map((s, l) => (l > 0 && !layout.narrow[l] ? s.I * s.O : 0))));
     this.panelThreads = rt.threads;
-    const scratch = scratchBytes(model.spec.layers, capacity);
+    const scratch = scratchBytes(model.spec.layers, capacity, model.pieces);
     this.panels = { at: this.alloc(this.panelThreads * scratch), bytes: scratch };
     const { I, O } = model.slots[0];
     this.first = new SparseFirstLayer(this.k, (bytes) => this.alloc(bytes), capacity, { I, O, ldW: layout.ldW[0], psW: layout.psW[0] }, this.panels);
-    this.sigmoid = model.slots.map((_, l) => (l === model.L - 1 ? model.spec.output : model.spec.hidden) === 'sigmoid');
+    this.inModule = model.slots.map((_, l) => {
+      const f = l === model.L - 1 ? model.spec.output : model.spec.hidden;
+      return inModule(f) ? f : null;
+    });
   }
 
   /** Give the memory back; the pass is unusable afterwards. */
@@ -155,7 +165,7 @@ export class WasmPass implements TrainPass {
       } else {
         this.gemm({ C: Z, ldc: O, cps: ROW_MAJOR, A: this.A[l - 1], ars: I, aks: 1, B: this.W[l], ldb: layout.ldW[l], bps: layout.psW[l], P: n, Q: O, K: I, acc: 1 });
       }
-      this.activate(l, n * O);
+      this.activate(l);
     }
     return this.Y;
   }
@@ -212,23 +222,25 @@ export class WasmPass implements TrainPass {
     }
   }
 
-  /** A_l = f_l(Z_l) over `len` values: sigmoid in the module, the others in TypeScript on the same memory. */
-  private activate(l: number, len: number): void {
-    if (this.sigmoid[l]) {
-      this.k.sigmoid(len, grainOf(len, this.k.threads, 16, 4096), { A: this.A[l], Z: this.Z[l] });
-    } else {
-      this.model.activation(l).forward(this.A[l], this.Z[l], this.n, this.model.slots[l].O);
-    }
+  /** A_l = f_l(Z_l) for the batch's rows: sigmoid and softplus in the module, the others in TypeScript on the same memory. */
+  private activate(l: number): void {
+    const { units } = this.model.slots[l];
+    const f = this.inModule[l];
+    const len = this.n * units; // f is element-wise here: units = O
+    const grain = grainOf(len, this.k.threads, 16, 4096);
+    if (f !== null) this.k[f](len, grain, { A: this.A[l], Z: this.Z[l] });
+    else this.model.activation(l).forward(this.A[l], this.Z[l], this.n, units);
   }
 
-  /** delta_l = f_l'(Z_l) ⊙ dA_l, from the stored A_l. */
+  /** delta_l = f_l'(Z_l) ⊙ dA_l, from the stored A_l (sigmoid) or Z_l (softplus, maxout). */
   private activateBackward(l: number): void {
-    const len = this.n * this.model.slots[l].O;
-    if (this.sigmoid[l]) {
-      this.k.sigmoid_backward(len, grainOf(len, this.k.threads, 16, 4096), { dZ: this.delta[l], dA: this.dA[l], A: this.A[l] });
-    } else {
-      this.model.activation(l).backward(this.delta[l], this.dA[l], this.A[l], this.n, this.model.slots[l].O);
-    }
+    const { units } = this.model.slots[l];
+    const f = this.inModule[l];
+    const len = this.n * units;
+    const grain = grainOf(len, this.k.threads, 16, 4096);
+    if (f === 'sigmoid') this.k.sigmoid_backward(len, grain, { dZ: this.delta[l], dA: this.dA[l], A: this.A[l] });
+    else if (f === 'softplus') this.k.softplus_backward(len, grain, { dZ: this.delta[l], dA: this.dA[l], Z: this.Z[l] });
+    else this.model.activation(l).backward(this.delta[l], this.dA[l], this.A[l], this.Z[l], this.n, units);
   }
 
   private alloc(bytes: number): number {
