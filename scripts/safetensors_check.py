@@ -56,6 +56,9 @@ def mnist_accuracy(path):
         "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
         "tanh": np.tanh,
         "relu": lambda z: np.maximum(z, 0),
+        "softplus": lambda z: np.logaddexp(0, z),  # ln(1 + e^z) without overflow
+        # maxout: k pieces per unit, pieces fastest (torch: .view(N, H, k).max(-1))
+        "maxout": lambda z: z.reshape(len(z), -1, model.get("maxout_pieces", 2)).max(2),
         "softmax": lambda z: np.exp(z - z.max(1, keepdims=True)),  # argmax is all we need
     }
     L = len([k for k in tensors if k.endswith(".weight")])

@@ -42,7 +42,8 @@ export function addCommonOptions(program: Command): Command {
 import { loadConfig, parseConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { ConfigError, WeightsFileError } from '../errors.js';
-import { loadWeights, type LoadedWeights } from '../output/weights.js';
+import { hiddenPieces, shapePieces } from '../model/shape.js';
+import { loadWeights, piecesProblem, type LoadedWeights } from '../output/weights.js';
 
 /** Model keys used only to initialize a model; every other model key changes what saved weights compute. */
 const INIT_ONLY_KEYS = new Set(['init', 'output_bias', 'seed']);
@@ -64,13 +65,18 @@ export function configForWeights(
   const weights = loadWeights(weightsFile);
   const stored = weights.storedConfig;
   if (stored === null) {
-    const config = loadConfig(configFile, sets, { model: { layers: weights.layers } });
+    const maxout = weights.pieces > 1 ? { hidden: 'maxout', maxout_pieces: weights.pieces } : {}; // the only units with such shapes
+    const config = loadConfig(configFile, sets, { model: { layers: weights.layers, ...maxout } });
     if (JSON.stringify(config.model.layers) !== JSON.stringify(weights.layers)) {
       throw new ConfigError(
         configFile ?? '--set',
         'model.layers',
         `[${config.model.layers}] does not match the weights file ${weightsFile}, whose tensors are [${weights.layers}]`,
       );
+    }
+    if (!piecesMatch(config, weights)) {
+      const key = config.model.hidden === 'maxout' && weights.pieces > 1 ? 'model.maxout_pieces' : 'model.hidden';
+      throw new ConfigError(configFile ?? '--set', key, `${piecesProblem(config.model, weights.layers, weights.pieces)} (weights file ${weightsFile})`);
     }
     return { config, weights };
   }
@@ -79,6 +85,7 @@ export function configForWeights(
   if (JSON.stringify(own.model.layers) !== JSON.stringify(weights.layers)) {
     throw new WeightsFileError(weightsFile, `tensor shapes give layers [${weights.layers}] but the metadata says [${own.model.layers}]`);
   }
+  if (!piecesMatch(own, weights)) throw new WeightsFileError(weightsFile, `${piecesProblem(own.model, weights.layers, weights.pieces)} as the metadata says`);
   const config = loadConfig(configFile, sets, stored as Record<string, unknown>);
   const changed = modelChanges(own, config);
   if (changed.length > 0) {
@@ -93,6 +100,11 @@ export function configForWeights(
   }
   config.model = own.model; // the init-only keys too: the weights' own record
   return { config, weights };
+}
+
+/** The config's hidden units have the pre-activations per unit (maxout pieces) that the tensor shapes give. */
+function piecesMatch(config: Config, weights: LoadedWeights): boolean {
+  return shapePieces(weights.layers, hiddenPieces(config.model)) === weights.pieces;
 }
 
 /** The config stored in a weights file, validated on its own: a problem in it is the file's. */

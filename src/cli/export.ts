@@ -82,7 +82,7 @@ async function writeOnnx(file: string, model: Mlp, config: Config, log: Log): Pr
   const bytes = onnxModel(model, config);
   await writeFileAtomicAsync(file, bytes);
   log.info(
-    `wrote ${file}: ONNX opset ${ONNX_OPSET}, IR ${ONNX_IR_VERSION}, ${model.spec.layers.join('-')} (${model.spec.hidden} hidden, ${model.spec.output} output), ` +
+    `wrote ${file}: ONNX opset ${ONNX_OPSET}, IR ${ONNX_IR_VERSION}, ${model.spec.layers.join('-')} (${model.hiddenText()}, ${model.spec.output} output), ` +
       `input "input" [batch, ${model.inputs}] -> output "output" [batch, ${model.outputs}], ${bytes.length} bytes`,
   );
   return { file, format: 'onnx', bytes: bytes.length };
@@ -101,6 +101,7 @@ function summary(weights: string, model: Mlp, written: Written[]) {
     weights,
     layers: model.spec.layers,
     hidden: model.spec.hidden,
+    ...(model.spec.hidden === 'maxout' && { maxout_pieces: model.pieces }),
     output: model.spec.output,
     input_format: inputFormat(model.inputs),
     output_format: outputFormat(model.spec.output, model.outputs),

@@ -75,9 +75,10 @@ function gradPass(config: Config, model: Mlp, input: string): GradResult {
   const loss = objective.values(b);
   objective.backward(pass, b);
 
+  // a maxout layer's z and delta have a column per piece (O = H k), its a one per unit (H)
   const layers = model.slots.map((slot, l) => ({
     z: matrix(pass.Z[l], s.n, slot.O),
-    a: matrix(pass.A[l], s.n, slot.O),
+    a: matrix(pass.A[l], s.n, slot.units),
     delta: matrix(pass.delta[l], s.n, slot.O),
   }));
   const gradients: Record<string, number[] | number[][]> = {};
@@ -105,7 +106,9 @@ function gradText(config: Config, model: Mlp, { loss, gradients, layers, dE_dY }
   ];
   model.slots.forEach((slot, l) => {
     const act = l === model.L - 1 ? config.model.output : config.model.hidden;
-    out.push('', c.bold(`layer ${l}: ${slot.I} -> ${slot.O}, ${act}`));
+    const k = slot.O / slot.units;
+    const pieces = k === 1 ? '' : ` of ${k} pieces (z, delta: ${slot.O} columns; a[h] = max_j z[${k}h + j])`;
+    out.push('', c.bold(`layer ${l}: ${slot.I} -> ${slot.units}, ${act}${pieces}`));
     out.push(show('z', layers[l].z), show('a', layers[l].a));
     if (l === model.L - 1) out.push(show('dE/dy', dE_dY));
     out.push(show('delta', layers[l].delta));

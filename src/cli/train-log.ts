@@ -52,7 +52,7 @@ export function printStartup(
   if (fallback) log.warn(fallback);
   log.info(
     [
-      `${c.bold('mlp-mnist')} ${m.layers.join('-')} (${m.hidden} hidden, ${m.output} output), ` +
+      `${c.bold('mlp-mnist')} ${m.layers.join('-')} (${model.hiddenText()}, ${m.output} output), ` +
         `${model.params.length.toLocaleString('en-US')} parameters, init ${m.init}, seed ${m.seed}`,
       `objective  ${[terms.join(' + '), ...extras].join('; ')}`,
       `data       train ${n.train}, validation ${n.validation}, test ${n.test}` +

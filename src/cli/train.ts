@@ -13,6 +13,7 @@ import { EVAL_CHUNK, Evaluator, type Evaluation } from '../eval/evaluate.js';
 import { UserError } from '../errors.js';
 import { checkTrainMemory } from '../train/memory.js';
 import { checkModelMemory } from '../model/memory.js';
+import { hiddenPieces } from '../model/shape.js';
 import { Mlp } from '../model/mlp.js';
 import { RunDir } from '../output/run-dir.js';
 import { CHECKPOINT_FILE } from '../output/run-files.js';
@@ -126,7 +127,7 @@ function parseOptions(argv: string[]): TrainOptions {
 /** Data, model and trainer; a new run folder, or the resumed one with the checkpoint restored; the start-up summary. */
 function startRun(config: Config, opts: TrainOptions, checkpoint: OpenCheckpoint | null, log: Log): Run {
   const source = checkpoint?.file ?? opts.config ?? 'config';
-  checkModelMemory(config.model.layers, 4); // a model too large for memory is refused before the data load
+  checkModelMemory(config.model.layers, 4, hiddenPieces(config.model)); // a model too large for memory is refused before the data load
   const loaded = loadRunData(config, source, { train: true, test: true });
   const data = { ...loaded, train: loaded.train!, test: loaded.test! };
   checkTrainMemory(config, data.train, data.validation); // before the model allocates (the Trainer checks again)

@@ -30,14 +30,25 @@ export const DataSchema = z
   })
   .prefault({});
 
+const MAXOUT_PIECES_DEFAULT = 2;
+
 export const ModelSchema = z
   .strictObject({
     layers: z
       .array(posInt)
       .min(2)
       .default([784, 300, 10])
-      .describe('layer widths, input first: [784, hidden..., 10]'),
-    hidden: z.enum(['sigmoid', 'tanh', 'relu']).default('sigmoid').describe('activation of the hidden layers'),
+      .describe('layer widths in units, input first: [784, hidden..., 10] (a maxout layer of H units has H*k weight rows)'),
+    hidden: z
+      .enum(['sigmoid', 'tanh', 'relu', 'softplus', 'maxout'])
+      .default('sigmoid')
+      .describe('activation of the hidden layers; softplus = ln(1 + e^z), maxout = the max of maxout_pieces linear pieces per unit'),
+    maxout_pieces: z
+      .number()
+      .int()
+      .min(2)
+      .default(MAXOUT_PIECES_DEFAULT)
+      .describe('hidden: maxout only: pieces k per unit; a layer of H units has weight [H*k, in], unit h = max_j z[h*k + j]'),
     output: z.enum(['sigmoid', 'softmax']).default('sigmoid').describe('activation of the output layer'),
     init: z
       .enum(['glorot_uniform', 'glorot_normal', 'he_uniform', 'he_normal', 'lecun_uniform', 'lecun_normal'])
@@ -190,6 +201,13 @@ export const ConfigSchema = z
         code: 'custom',
         path: ['loss'],
         message: 'cross_entropy needs model.output: softmax',
+      });
+    }
+    if (c.model.hidden !== 'maxout' && c.model.maxout_pieces !== MAXOUT_PIECES_DEFAULT) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['model', 'maxout_pieces'],
+        message: `maxout_pieces is used only with model.hidden: maxout (hidden is ${c.model.hidden}): remove it`,
       });
     }
     if (c.training.early_stopping.patience > 0 && c.data.validation === 0) {

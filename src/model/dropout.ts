@@ -91,11 +91,11 @@ export class Dropout<V extends Vec> {
     this.run = backend.run;
     this.seed = reg.seed >>> 0;
     this.inputs = model.inputs;
-    this.widths = model.slots.map((s) => s.O);
+    this.widths = model.slots.map((s) => s.units);
     this.p = [input, ...model.slots.map((_, l) => (l < L - 1 ? hidden : 0))];
     this.keys = this.p.map((p) => ({ k1: 0, k2: 0, threshold: dropThreshold(p), scale: scaleOf(p, model.Float) }));
     this.Xd = input > 0 && !backend.inPlaceInput ? backend.alloc(capacity * model.inputs) : null;
-    this.Ad = model.slots.map((s, l) => (this.p[l + 1] > 0 ? backend.alloc(capacity * s.O) : null));
+    this.Ad = model.slots.map((s, l) => (this.p[l + 1] > 0 ? backend.alloc(capacity * s.units) : null));
   }
 
   /** The masks of step t (>= 1) for the following forward and backward; t = 0: none (the plain network). */

@@ -1,4 +1,5 @@
-// Weight initialisation schemes. fan_in = I (inputs of the layer), fan_out = O.
+// Weight initialisation schemes. fan_in = I (inputs of the layer), fan_out = O,
+// the rows of W [O, I] (a maxout layer of H units, k pieces: O = H k).
 // Biases start at 0, except (by default) those of sigmoid outputs, which start
 // at the class prior: see outputBiasPrior.
 //

@@ -17,6 +17,9 @@
 //   P  = parameters = Σ_l (I_l O_l + O_l);  Pw = the fast pass's layout of
 //        them (wasm-layout.ts: W_0^T in 16-column panels, so O_0 rounds up to 16)
 //   N  = rows of a training batch (its capacity);  S = Σ_l O_l  (all units)
+//        (a maxout layer of H units, k pieces, shape.ts: O_l = H k rows of W_l,
+//        the width of its Z and delta; its A and dA have H columns. So below,
+//        4 S = 2 Σ_l (O_l + H_l) and 2 S = Σ_l (O_l + H_l), H_l = O_l otherwise)
 //   k  = the optimizer's state tensors (sgd, nesterov: 1; adam, adamw: 2; rprop: 3)
 //
 //   training = parameters   f P (1 + k + best)        model.params, optimizer state, best copy
@@ -34,6 +37,9 @@
 // WasmPass allocates by test/model/memory.test.ts. A training run's estimate,
 // which needs the data, is src/train/memory.ts's.
 import { MemoryError } from '../errors.js';
+import { parameterCount, rowFloats } from './shape.js';
+
+export { parameterCount };
 
 export const MEMORY_LIMIT_BYTES = 2 * 1024 ** 3;
 
@@ -57,14 +63,6 @@ export function formatBytes(bytes: number): string {
 
 export const LIMIT_TEXT = `the ${MEMORY_LIMIT_BYTES / 1024 ** 3} GiB memory limit`;
 
-/** Parameters of an MLP with these widths (Mlp's layout: W_l [O, I] then b_l [O] per layer). */
-export function parameterCount(layers: readonly number[]): number {
-  let P = 0;
-  for (let l = 0; l + 1 < layers.length; l++) P += layers[l] * layers[l + 1] + layers[l + 1];
-  return P;
-}
-
-export const units = (layers: readonly number[]): number => layers.slice(1).reduce((a, b) => a + b, 0);
 /** 784-300-10; a long list shortened (a hostile file can have thousands of layers): 784-16-16-...-16-10 (16802 widths). */
 function widths(layers: readonly number[]): string {
   if (layers.length <= 8) return layers.join('-');
@@ -72,9 +70,12 @@ function widths(layers: readonly number[]): string {
 }
 export const modelName = (layers: readonly number[]): string => `model ${widths(layers)}`;
 
-/** Throws MemoryError when the parameters of a model alone exceed the limit: the first check, before Mlp allocates them. */
-export function checkModelMemory(layers: readonly number[], floatBytes: number): void {
-  const P = parameterCount(layers);
+/**
+ * Throws MemoryError when the parameters of a model alone exceed the limit: the first check, before Mlp allocates them.
+ * `pieces`: k of maxout hidden layers (shape.ts), 1 otherwise.
+ */
+export function checkModelMemory(layers: readonly number[], floatBytes: number, pieces = 1): void {
+  const P = parameterCount(layers, pieces);
   const bytes = P * floatBytes;
   if (bytes > MEMORY_LIMIT_BYTES) {
     throw new MemoryError(
@@ -90,11 +91,12 @@ export function checkModelMemory(layers: readonly number[], floatBytes: number):
  * `fileBytes` bytes and evaluating it `chunk` rows at a time, or null when it
  * fits: the caller names the file in its error.
  */
-export function loadMemoryProblem(layers: readonly number[], fileBytes: number, floatBytes: number, chunk: number): string | null {
-  const P = parameterCount(layers);
+export function loadMemoryProblem(layers: readonly number[], fileBytes: number, floatBytes: number, chunk: number, pieces = 1): string | null {
+  const P = parameterCount(layers, pieces);
   const decoded = 4 * P;
   const model = floatBytes * P;
-  const run = floatBytes * chunk * (layers[0] + 2 * units(layers));
+  const row = rowFloats(layers, pieces);
+  const run = floatBytes * chunk * (layers[0] + row.Z + row.A);
   const total = fileBytes + decoded + model + run;
   if (total <= MEMORY_LIMIT_BYTES) return null;
   return (

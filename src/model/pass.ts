@@ -126,13 +126,14 @@ export class Pass implements TrainPass {
     this.capacity = capacity;
     this.kernels = selectKernels(kernel).kernels;
     const F = model.Float;
-    const perLayer = (): Vec[] => model.slots.map((s) => new F(capacity * s.O));
+    // Z_l, delta_l [capacity, O_l]; A_l, dA_l [capacity, units_l] (they differ for maxout layers)
+    const perLayer = (width: 'O' | 'units'): Vec[] => model.slots.map((s) => new F(capacity * s[width]));
     this.X = new F(capacity * model.inputs);
     this.inputs = model.slots.map(() => this.X);
-    this.Z = perLayer();
-    this.A = perLayer();
-    this.dA = withBackward ? perLayer() : [];
-    this.delta = withBackward ? perLayer() : [];
+    this.Z = perLayer('O');
+    this.A = perLayer('units');
+    this.dA = withBackward ? perLayer('units') : [];
+    this.delta = withBackward ? perLayer('O') : [];
     this.grads = new F(withBackward ? model.params.length : 0);
     ({ W: this.dW, b: this.db } = withBackward ? views(this.grads, model.slots as LayerSlot[]) : { W: [], b: [] });
     this.optimizer = optimizer;
@@ -167,10 +168,10 @@ export class Pass implements TrainPass {
     const drop = this.dropout;
     let input = drop ? drop.input(X, n) : X;
     for (let l = 0; l < m.L; l++) {
-      const { I, O } = m.slots[l];
+      const { I, O, units } = m.slots[l];
       this.inputs[l] = input;
       this.kernels.forward(this.Z[l], input, m.W[l], m.b[l], n, I, O);
-      m.activation(l).forward(this.A[l], this.Z[l], n, O);
+      m.activation(l).forward(this.A[l], this.Z[l], n, units);
       input = drop ? drop.hidden(l, this.A[l], n) : this.A[l];
     }
     return this.Y;
@@ -180,7 +181,7 @@ export class Pass implements TrainPass {
   backwardOutput(): void {
     const m = this.model;
     const l = m.L - 1;
-    m.activation(l).backward(this.delta[l], this.dA[l], this.A[l], this.n, m.slots[l].O);
+    m.activation(l).backward(this.delta[l], this.dA[l], this.A[l], this.Z[l], this.n, m.slots[l].units);
   }
 
   /** From deltaY down to layer 0: every dW_l, db_l (overwritten), and delta_l for l < L-1. */
@@ -188,10 +189,10 @@ export class Pass implements TrainPass {
     const m = this.model;
     const n = this.n;
     for (let l = m.L - 1; l >= 0; l--) {
-      const { I, O } = m.slots[l];
+      const { I, O, units } = m.slots[l];
       if (l < m.L - 1) {
         this.dropout?.backward(l, this.dA[l], n); // dE/dÃ_l -> dE/dA_l
-        m.activation(l).backward(this.delta[l], this.dA[l], this.A[l], n, O);
+        m.activation(l).backward(this.delta[l], this.dA[l], this.A[l], this.Z[l], n, units);
       }
       const input = this.inputs[l];
       const dInput = l === 0 ? null : this.dA[l - 1]; // the data need no gradient

@@ -5,6 +5,7 @@
 import { panelFloats } from '../kernels/wasm/gemm-wat.js';
 import { L2_BLOCK } from '../kernels/wasm/l2-wat.js';
 import { sparseScratchBytes } from '../kernels/wasm/sparse-wat.js';
+import { layerShapes, type LayerShape } from './shape.js';
 
 /**
  * Batches up to this size get whole CSRs of the first layer's input, a slot
@@ -21,26 +22,30 @@ export const PANEL = 5;
 const ALIGN = 64;
 const aligned = (bytes: number): number => Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
 
+// Every function takes the unit counts and `pieces`, k of maxout hidden layers
+// (1 otherwise), and works on the layers' shapes (shape.ts): W_l [O, I] with
+// O = H k for a maxout layer, whose Z and delta have O columns, A and dA H.
+
 /** Floats of W_l in the fast pass's parameter layout (wasm-layout.ts): W_0^T in 16-column panels, the rest as they are. */
-function weightFloats(layers: readonly number[], l: number): number {
-  return l === 0 ? panelFloats(layers[0], layers[1]) : layers[l] * layers[l + 1];
+function weightFloats(s: LayerShape, l: number): number {
+  return l === 0 ? panelFloats(s.I, s.O) : s.I * s.O;
 }
 
 /** Floats of the fast pass's parameter layout: each W_l and b_l. */
-function workingCount(layers: readonly number[]): number {
+function workingCount(layers: readonly number[], pieces: number): number {
   let P = 0;
-  for (let l = 0; l + 1 < layers.length; l++) P += weightFloats(layers, l) + layers[l + 1];
+  for (const [l, s] of layerShapes(layers, pieces).entries()) P += weightFloats(s, l) + s.O;
   return P;
 }
 
 /** The L2 term's block sums (l2-wat.ts): one per L2_BLOCK floats of each W_l, the last block of a layer partial. */
-export function l2Blocks(layers: readonly number[]): number[] {
-  return layers.slice(1).map((_, l) => Math.ceil(weightFloats(layers, l) / L2_BLOCK));
+export function l2Blocks(layers: readonly number[], pieces = 1): number[] {
+  return layerShapes(layers, pieces).map((s, l) => Math.ceil(weightFloats(s, l) / L2_BLOCK));
 }
 
 /** Bytes of the fast pass's working parameters, gradients and optimizer state (`stateTensors` tensors). */
-export function wasmParameterBytes(layers: readonly number[], stateTensors: number): number {
-  return (2 + stateTensors) * aligned(4 * workingCount(layers));
+export function wasmParameterBytes(layers: readonly number[], stateTensors: number, pieces = 1): number {
+  return (2 + stateTensors) * aligned(4 * workingCount(layers, pieces));
 }
 
 /**
@@ -48,8 +53,8 @@ export function wasmParameterBytes(layers: readonly number[], stateTensors: numb
  * per k, for K up to the batch or a layer width), and for large batches the
  * CSR blocks of spmm_x and spmm_xt.
  */
-export function scratchBytes(layers: readonly number[], capacity: number): number {
-  const panels = 4 * PANEL * Math.max(capacity, ...layers);
+export function scratchBytes(layers: readonly number[], capacity: number, pieces = 1): number {
+  const panels = 4 * PANEL * Math.max(capacity, layers[0], ...layerShapes(layers, pieces).map((s) => s.O));
   return aligned(capacity <= SLOT_ROWS ? panels : Math.max(panels, sparseScratchBytes(layers[0], XT_BLOCK)));
 }
 
@@ -58,21 +63,21 @@ export function scratchBytes(layers: readonly number[], capacity: number): numbe
  * batch of `capacity` rows: every block as wasm-pass.ts asks for it, rounded
  * to the allocator's 64 bytes.
  */
-export function wasmPassBytes(layers: readonly number[], capacity: number, stateTensors: number, threads: number): number {
+export function wasmPassBytes(layers: readonly number[], capacity: number, stateTensors: number, threads: number, pieces = 1): number {
   const f32 = (floats: number): number => aligned(4 * floats);
   const I0 = layers[0];
-  const L = layers.length - 1;
-  let bytes = wasmParameterBytes(layers, stateTensors) + f32(capacity * I0);
-  for (let l = 0; l < L; l++) bytes += 4 * f32(capacity * layers[l + 1]); // Z, A, dA, delta
+  const shapes = layerShapes(layers, pieces);
+  let bytes = wasmParameterBytes(layers, stateTensors, pieces) + f32(capacity * I0);
+  for (const s of shapes) bytes += 2 * f32(capacity * s.O) + 2 * f32(capacity * s.units); // Z, A, dA, delta
   let widestDense = 0; // W_l [O, I] for dA_{l-1}: layers l >= 1 with 16 outputs or more
-  for (let l = 1; l < L; l++) if (layers[l + 1] >= 16) widestDense = Math.max(widestDense, layers[l] * layers[l + 1]);
+  for (const [l, s] of shapes.entries()) if (l >= 1 && s.O >= 16) widestDense = Math.max(widestDense, s.I * s.O);
   bytes += aligned(4 * Math.max(1, widestDense));
-  bytes += aligned(8 * l2Blocks(layers).reduce((a, b) => a + b, 0));
+  bytes += aligned(8 * l2Blocks(layers, pieces).reduce((a, b) => a + b, 0));
   if (capacity <= SLOT_ROWS) {
     // the CSRs of X's row pairs and pixel pairs (wasm-first-layer.ts)
     bytes += aligned(8 * Math.ceil(capacity / 2)) + aligned(12 * 2 * Math.ceil(capacity / 2) * I0);
     bytes += aligned(8 * Math.ceil(I0 / 2)) + aligned(12 * Math.ceil(I0 / 2) * capacity);
   }
-  bytes += aligned(threads * scratchBytes(layers, capacity));
+  bytes += aligned(threads * scratchBytes(layers, capacity, pieces));
   return bytes;
 }

@@ -1,9 +1,12 @@
 // The fast pass: every buffer of a training step lives in the WebAssembly
 // memory (the working copy of the parameters, their gradients and the
 // optimizer's state, the batch, and every Z, A, dA, delta), nothing is copied
-// per batch, and the whole step (products, sigmoid, bias sums, the update)
-// runs in the module, on every thread. The equations are those of pass.ts;
-// the parameter layout (W_l^T, panels, narrow layers) is wasm-layout.ts's.
+// per batch, and the whole step (products, sigmoid or softplus, bias sums,
+// the update) runs in the module, on every thread; the other activations
+// (tanh, relu, maxout, softmax) run in TypeScript on the same memory. The
+// equations are those of pass.ts, the shapes mlp.ts's (a maxout layer's Z
+// and delta are [n, H k], its A and dA [n, H]); the parameter layout (W_l^T,
+// panels, narrow layers) is wasm-layout.ts's.
 //
 // The first layer's input is MNIST pixels, 81% zero: its forward product runs
 // on compressed pairs of rows of X, its weight gradient X^T delta on
@@ -14,7 +17,7 @@
 // brought up to date by store() wherever someone reads it (end of epoch,
 // checkpoint, validation), and read back by load() before training.
 import type { Vec } from '../kernels/matmul.js';
-import { moduleCalls, type Args, type ModuleCalls } from '../kernels/wasm/calls.js';
+import { moduleCalls, type ModuleCalls } from '../kernels/wasm/calls.js';
 import { runGemm, type GemmOperands, type PanelScratch } from '../kernels/wasm/gemm-job.js';
 import { ROW_MAJOR } from '../kernels/wasm/gemm-wat.js';
 import { grainOf } from '../kernels/wasm/pool.js';
@@ -24,6 +27,7 @@ import type { Mlp } from './mlp.js';
 import { newOptimizerScalars, OPTIMIZER_STATE, type OptimizerScalars, type OptimizerSettings, type OptimizerState, type StepInputs } from './optimizer.js';
 import type { TrainPass } from './pass.js';
 import { l2Blocks, scratchBytes } from './wasm-buffers.js';
+import { ModuleL2 } from './wasm-l2.js';
 import { SparseFirstLayer } from './wasm-first-layer.js';
 import { WasmLayout } from './wasm-layout.js';
 import { moduleDropout, moduleMaxNorm } from './wasm-regularization.js';
@@ -34,12 +38,9 @@ const finalizer = new FinalizationRegistry<{ rt: WasmRuntime; blocks: number[] }
   for (const ptr of blocks) rt.heap.release(ptr);
 });
 
-/** A layer's L2 jobs (l2-wat.ts): its block sums, and dW_l += lambda W_l (lambda set per call). */
-interface L2Job {
-  blocks: number;
-  sums: Args<'l2_sums'>;
-  grad: { G: Float32Array; W: Float32Array; lambda: number };
-}
+/** The activations the module runs (elementwise-wat.ts); the others run in TypeScript. */
+type ModuleActivation = 'sigmoid' | 'softplus';
+const inModule = (f: string): f is ModuleActivation => f === 'sigmoid' || f === 'softplus';
 
 export interface WasmPassOptions {
   capacity: number;
@@ -73,12 +74,11 @@ export class WasmPass implements TrainPass {
   private readonly first: SparseFirstLayer; // the first layer's sparse products
   private readonly panels: PanelScratch; // gemm's packed panels (and the sparse products' CSR blocks), one per thread
   private readonly panelThreads: number; // threads the panel scratch is for (the runtime's at construction)
-  private readonly sigmoid: boolean[]; // per layer: f_l is sigmoid (run in the module)
+  private readonly inModule: Array<ModuleActivation | null>; // per layer: f_l when the module runs it
   private readonly inputs: Float32Array[] = []; // what each layer read in the last forward: X (dropped in place), A_{l-1} or Ã_{l-1}
   readonly dropout: Dropout<Float32Array> | null; // null: nothing dropped
   private readonly maxNorm: number;
-  private readonly l2Parts: Float64Array; // the L2 term's block sums, layer after layer
-  private readonly l2: L2Job[];
+  private readonly l2: ModuleL2; // the L2 term (wasm-l2.ts)
   private n = 0;
 
   constructor(model: Mlp, rt: WasmRuntime, o: WasmPassOptions) {
@@ -103,28 +103,24 @@ export class WasmPass implements TrainPass {
     this.dW = model.slots.map((_, l) => this.grads.subarray(layout.wAt[l], layout.bAt(l)));
     this.db = model.slots.map((s, l) => this.grads.subarray(layout.bAt(l), layout.bAt(l) + s.O));
     this.X = f32(capacity * model.inputs);
-    const perLayer = (): Float32Array[] => model.slots.map((s) => f32(capacity * s.O));
-    this.Z = perLayer();
-    this.A = perLayer();
-    this.dA = perLayer();
-    this.delta = perLayer();
+    const perLayer = (width: 'O' | 'units'): Float32Array[] => model.slots.map((s) => f32(capacity * s[width]));
+    this.Z = perLayer('O');
+    this.A = perLayer('units');
+    this.dA = perLayer('units');
+    this.delta = perLayer('O');
     this.wRowMajor = this.alloc(4 * Math.max(1, ...model.slots.map((s, l) => (l > 0 && !layout.narrow[l] ? s.I * s.O : 0))));
     this.panelThreads = rt.threads;
-    const scratch = scratchBytes(model.spec.layers, capacity);
+    const scratch = scratchBytes(model.spec.layers, capacity, model.pieces);
     this.panels = { at: this.alloc(this.panelThreads * scratch), bytes: scratch };
     const { I, O } = model.slots[0];
     this.first = new SparseFirstLayer(this.k, (bytes) => this.alloc(bytes), capacity, { I, O, ldW: layout.ldW[0], psW: layout.psW[0] }, this.panels);
-    this.sigmoid = model.slots.map((_, l) => (l === model.L - 1 ? model.spec.output : model.spec.hidden) === 'sigmoid');
     this.dropout = moduleDropout(this.k, model, capacity, o.regularization, f32);
     this.maxNorm = o.regularization?.maxNorm ?? 0;
-    const blocks = l2Blocks(model.spec.layers);
-    const parts = blocks.reduce((a, b) => a + b, 0);
-    this.l2Parts = rt.heap.f64(this.alloc(8 * parts), parts);
-    let at = 0;
-    this.l2 = this.W.map((W, l) => {
-      const out = this.l2Parts.subarray(at, at + blocks[l]);
-      at += blocks[l];
-      return { blocks: blocks[l], sums: { out, W, n: W.length }, grad: { G: this.dW[l], W, lambda: 0 } };
+    const f64 = (count: number): Float64Array => rt.heap.f64(this.alloc(8 * count), count);
+    this.l2 = new ModuleL2(this.k, this.W, this.dW, l2Blocks(model.spec.layers, model.pieces), f64);
+    this.inModule = model.slots.map((_, l) => {
+      const f = l === model.L - 1 ? model.spec.output : model.spec.hidden;
+      return inModule(f) ? f : null;
     });
   }
 
@@ -184,8 +180,8 @@ export class WasmPass implements TrainPass {
       } else {
         this.gemm({ C: Z, ldc: O, cps: ROW_MAJOR, A: input, ars: I, aks: 1, B: this.W[l], ldb: layout.ldW[l], bps: layout.psW[l], P: n, Q: O, K: I, acc: 1 });
       }
-      this.activate(l, n * O);
-      input = this.dropout ? this.dropout.hidden(l, this.A[l], n) : this.A[l];
+      this.activate(l);
+      input = this.dropout ? this.dropout.hidden(l, this.A[l], this.n) : this.A[l];
     }
     return this.Y;
   }
@@ -224,28 +220,14 @@ export class WasmPass implements TrainPass {
     }
   }
 
-  /**
-   * Σ_l Σ_k W_l[k]^2: the sums of blocks of L2_BLOCK floats of each W_l (in
-   * the working layout, its zero padding included) in the module on every
-   * thread, added here in order: the same bits on any number of threads.
-   */
+  /** Σ_l Σ_k W_l[k]^2, in the module (wasm-l2.ts): the same bits on any number of threads. */
   l2Sum(): number {
-    const k = this.k;
-    for (const job of this.l2) k.l2_sums(job.blocks, grainOf(job.blocks, k.threads, 1, 4), job.sums);
-    const parts = this.l2Parts;
-    let s = 0;
-    for (let i = 0; i < parts.length; i++) s += parts[i];
-    return s;
+    return this.l2.sum();
   }
 
-  /** dW_l += lambda W_l in the module, on every thread, with addScaled's bits (dW_l and W_l share the working layout). */
+  /** dW_l += lambda W_l in the module, with addScaled's bits. */
   addL2Grad(lambda: number): void {
-    const k = this.k;
-    for (const job of this.l2) {
-      job.grad.lambda = lambda;
-      const n = job.sums.n;
-      k.l2_grad(n, grainOf(n, k.threads, 1024), job.grad);
-    }
+    this.l2.addGrad(lambda);
   }
 
   /** The optimizer's update (optimizer.ts) on every working parameter, in the module (wasm-step.ts). */
@@ -271,24 +253,26 @@ export class WasmPass implements TrainPass {
     }
   }
 
-  /** A_l = f_l(Z_l) over `len` values: sigmoid in the module, the others in TypeScript on the same memory. */
-  private activate(l: number, len: number): void {
-    if (this.sigmoid[l]) {
-      this.k.sigmoid(len, grainOf(len, this.k.threads, 16, 4096), { A: this.A[l], Z: this.Z[l] });
-    } else {
-      this.model.activation(l).forward(this.A[l], this.Z[l], this.n, this.model.slots[l].O);
-    }
+  /** A_l = f_l(Z_l) for the batch's rows: sigmoid and softplus in the module, the others in TypeScript on the same memory. */
+  private activate(l: number): void {
+    const { units } = this.model.slots[l];
+    const f = this.inModule[l];
+    const len = this.n * units; // f is element-wise here: units = O
+    const grain = grainOf(len, this.k.threads, 16, 4096);
+    if (f !== null) this.k[f](len, grain, { A: this.A[l], Z: this.Z[l] });
+    else this.model.activation(l).forward(this.A[l], this.Z[l], this.n, units);
   }
 
-  /** delta_l = f_l'(Z_l) ⊙ dA_l, from the stored A_l (dropped outputs: dA_l = M_l ⊙ dE/dÃ_l s first). */
+  /** delta_l = f_l'(Z_l) ⊙ dA_l, from the stored A_l (sigmoid) or Z_l (softplus, maxout); dropped outputs: dA_l = M_l ⊙ dE/dÃ_l s first. */
   private activateBackward(l: number): void {
-    const len = this.n * this.model.slots[l].O;
     this.dropout?.backward(l, this.dA[l], this.n);
-    if (this.sigmoid[l]) {
-      this.k.sigmoid_backward(len, grainOf(len, this.k.threads, 16, 4096), { dZ: this.delta[l], dA: this.dA[l], A: this.A[l] });
-    } else {
-      this.model.activation(l).backward(this.delta[l], this.dA[l], this.A[l], this.n, this.model.slots[l].O);
-    }
+    const { units } = this.model.slots[l];
+    const f = this.inModule[l];
+    const len = this.n * units;
+    const grain = grainOf(len, this.k.threads, 16, 4096);
+    if (f === 'sigmoid') this.k.sigmoid_backward(len, grain, { dZ: this.delta[l], dA: this.dA[l], A: this.A[l] });
+    else if (f === 'softplus') this.k.softplus_backward(len, grain, { dZ: this.delta[l], dA: this.dA[l], Z: this.Z[l] });
+    else this.model.activation(l).backward(this.delta[l], this.dA[l], this.A[l], this.Z[l], this.n, units);
   }
 
   private alloc(bytes: number): number {

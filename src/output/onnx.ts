@@ -1,11 +1,14 @@
 // Export to ONNX: the MLP as a graph of standard operators, opset 13,
 // IR version 7 (ONNX 1.8+; onnxruntime, PyTorch's onnx loader, netron).
 //
-//   input [batch, I_0] -> Gemm(W_0, b_0, transB=1) -> Sigmoid|Tanh|Relu -> ...
+//   input [batch, I_0] -> Gemm(W_0, b_0, transB=1) -> Sigmoid|Tanh|Relu|Softplus -> ...
 //                      -> Gemm(W_{L-1}, b_{L-1}, transB=1) -> Sigmoid|Softmax(axis=1) -> output [batch, O]
 //
 // Gemm computes Y = A B^T + C with transB = 1, i.e. Z = X W^T + b with W as
 // stored ([out, in], nn.Linear's layout): the trainer's forward pass exactly.
+// A maxout layer of H units and k pieces (W [H k, in]) is
+//   Gemm -> z [batch, H k] -> Reshape([-1, H, k]) -> ReduceMax(axes=[2], keepdims=0) -> [batch, H]
+// (pieces fastest, as src/model/shape.ts), the shape an int64 initializer.
 // Initializers keep the safetensors names (layers.0.weight, ...), float32
 // little-endian raw_data. Field numbers: onnx/onnx.proto (ONNX 1.8+).
 // How to feed the model is said three times: doc_string of the graph's input
@@ -17,7 +20,9 @@ import { ProtoWriter } from './protobuf.js';
 export const ONNX_OPSET = 13;
 export const ONNX_IR_VERSION = 7;
 const FLOAT = 1; // TensorProto.DataType.FLOAT
+const INT64 = 7; // TensorProto.DataType.INT64
 const ATTR_INT = 2; // AttributeProto.AttributeType.INT
+const ATTR_INTS = 7; // AttributeProto.AttributeType.INTS
 
 /**
  * What an exported model takes: the trainer's own input scaling
@@ -36,19 +41,30 @@ export function outputFormat(output: OutputActivation, outputs: number): string 
     : `float32 [batch, ${outputs}]: class scores in (0, 1), one sigmoid per class (they need not sum to 1); the predicted class is the argmax`;
 }
 
-const OP: Record<string, string> = { sigmoid: 'Sigmoid', tanh: 'Tanh', relu: 'Relu', softmax: 'Softmax' };
+const OP: Record<string, string> = { sigmoid: 'Sigmoid', tanh: 'Tanh', relu: 'Relu', softplus: 'Softplus', softmax: 'Softmax' };
 
-function tensor(name: string, dims: number[], data: ArrayLike<number>): ProtoWriter {
-  const raw = new Uint8Array(4 * data.length);
+/** A TensorProto with float32 (or int64) little-endian raw_data. */
+function tensor(name: string, dims: number[], data: ArrayLike<number>, type = FLOAT): ProtoWriter {
+  const bytes = type === INT64 ? 8 : 4;
+  const raw = new Uint8Array(bytes * data.length);
   const view = new DataView(raw.buffer);
-  for (let k = 0; k < data.length; k++) view.setFloat32(4 * k, data[k], true);
+  for (let k = 0; k < data.length; k++) {
+    if (type === INT64) view.setBigInt64(8 * k, BigInt(data[k]), true);
+    else view.setFloat32(4 * k, data[k], true);
+  }
   const t = new ProtoWriter();
   for (const d of dims) t.varint(1, d); // dims
-  return t.varint(2, FLOAT).string(8, name).bytes(9, raw); // data_type, name, raw_data
+  return t.varint(2, type).string(8, name).bytes(9, raw); // data_type, name, raw_data
 }
 
 function intAttribute(name: string, value: number): ProtoWriter {
   return new ProtoWriter().string(1, name).varint(3, value).varint(20, ATTR_INT); // name, i, type
+}
+
+function intsAttribute(name: string, values: number[]): ProtoWriter {
+  const a = new ProtoWriter().string(1, name);
+  for (const v of values) a.varint(8, v); // ints (non-negative here)
+  return a.varint(20, ATTR_INTS); // type
 }
 
 function node(op: string, inputs: string[], output: string, name: string, attributes: ProtoWriter[] = []): ProtoWriter {
@@ -68,27 +84,38 @@ function floatMatrix(name: string, width: number, doc: string): ProtoWriter {
   return new ProtoWriter().string(1, name).message(2, new ProtoWriter().message(1, tensorType)).string(3, doc); // name, type { tensor_type }, doc_string
 }
 
+/** Layer l's nodes and initializers into `graph`: input `prev`, output returned. */
+function addLayer(graph: ProtoWriter, model: Mlp, l: number, prev: string): string {
+  const { I, O, units } = model.slots[l];
+  const W = `layers.${l}.weight`;
+  const b = `layers.${l}.bias`;
+  const z = `layers.${l}.z`;
+  const last = l === model.L - 1;
+  const act = last ? model.spec.output : model.spec.hidden;
+  const a = last ? 'output' : `layers.${l}.a`;
+  graph.message(1, node('Gemm', [prev, W, b], z, `gemm_${l}`, [intAttribute('transB', 1)]));
+  if (act === 'maxout') {
+    const shape = `layers.${l}.pieces_shape`;
+    const pieces = `layers.${l}.pieces`;
+    graph.message(1, node('Reshape', [z, shape], pieces, `reshape_${l}`));
+    graph.message(1, node('ReduceMax', [pieces], a, `maxout_${l}`, [intsAttribute('axes', [2]), intAttribute('keepdims', 0)]));
+    graph.message(5, tensor(shape, [3], [-1, units, O / units], INT64));
+  } else {
+    graph.message(1, node(OP[act], [z], a, `${act}_${l}`, act === 'softmax' ? [intAttribute('axis', 1)] : []));
+  }
+  graph.message(5, tensor(W, [O, I], model.W[l])); // initializer
+  graph.message(5, tensor(b, [O], model.b[l]));
+  return a;
+}
+
 /** The ONNX model bytes of `model`; `config` goes into metadata_props for the record. */
 export function onnxModel(model: Mlp, config: Config): Uint8Array {
   const graph = new ProtoWriter();
   let prev = 'input';
-  for (let l = 0; l < model.L; l++) {
-    const { I, O } = model.slots[l];
-    const W = `layers.${l}.weight`;
-    const b = `layers.${l}.bias`;
-    const z = `layers.${l}.z`;
-    const last = l === model.L - 1;
-    const act = last ? model.spec.output : model.spec.hidden;
-    const a = last ? 'output' : `layers.${l}.a`;
-    graph.message(1, node('Gemm', [prev, W, b], z, `gemm_${l}`, [intAttribute('transB', 1)]));
-    graph.message(1, node(OP[act], [z], a, `${act}_${l}`, act === 'softmax' ? [intAttribute('axis', 1)] : []));
-    graph.message(5, tensor(W, [O, I], model.W[l])); // initializer
-    graph.message(5, tensor(b, [O], model.b[l]));
-    prev = a;
-  }
+  for (let l = 0; l < model.L; l++) prev = addLayer(graph, model, l, prev);
   graph
     .string(2, 'mlp') // name
-    .string(10, `${model.spec.layers.join('-')} MLP, ${model.spec.hidden} hidden, ${model.spec.output} output`) // doc_string
+    .string(10, `${model.spec.layers.join('-')} MLP, ${model.hiddenText()}, ${model.spec.output} output`) // doc_string
     .message(11, floatMatrix('input', model.inputs, inputFormat(model.inputs))) // input
     .message(12, floatMatrix('output', model.outputs, outputFormat(model.spec.output, model.outputs))); // output
   const property = (key: string, value: string): ProtoWriter => new ProtoWriter().string(1, key).string(2, value); // StringStringEntryProto

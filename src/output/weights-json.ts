@@ -1,4 +1,5 @@
 // The weights as readable JSON (mlp-export --weights-json): layer widths, activations
+// (and maxout_pieces for maxout hidden units, whose weights have H*k rows)
 // and every tensor as nested arrays in PyTorch's names and [out, in] layout.
 // Each number is the float32 value printed as JavaScript prints it, so
 // Math.fround (or numpy.float32) of it gives the stored value back exactly.
@@ -15,5 +16,10 @@ export function weightsJson(model: Mlp): string {
   }
   const { layers, hidden, output } = model.spec;
   const io = { input_format: inputFormat(model.inputs), output_format: outputFormat(output, model.outputs) };
-  return `${JSON.stringify({ format: 'mlp-mnist weights', version: 1, layers, hidden, output, forward: 'a = f(a W^T + b) per layer', ...io, tensors })}\n`;
+  const k = hidden === 'maxout' ? { maxout_pieces: model.pieces } : {};
+  const forward =
+    hidden === 'maxout'
+      ? 'a = f(a W^T + b) per layer; hidden layers (maxout): z = a W^T + b has H*k columns, a[h] = max over j < k of z[h*k + j]'
+      : 'a = f(a W^T + b) per layer';
+  return `${JSON.stringify({ format: 'mlp-mnist weights', version: 1, layers, hidden, ...k, output, forward, ...io, tensors })}\n`;
 }

@@ -7,6 +7,7 @@ import { WeightsFileError } from '../errors.js';
 import { EVAL_CHUNK } from '../eval/evaluate.js';
 import { loadMemoryProblem } from '../model/memory.js';
 import { Mlp, type FloatArrayConstructor, type MlpSpec } from '../model/mlp.js';
+import { hiddenPieces, shapePieces } from '../model/shape.js';
 import { readSafetensors, writeSafetensors, type Tensor, type TensorInfo } from './safetensors.js';
 
 export const FORMAT = 'mlp-mnist';
@@ -27,8 +28,13 @@ export function saveWeights(file: string, model: Mlp, config: Config, params = m
 }
 
 export interface LoadedWeights {
-  /** Layer widths read from the tensor shapes. */
+  /** Layer widths (units) read from the tensor shapes. */
   layers: number[];
+  /**
+   * k of maxout hidden layers, read from the shapes: layers.0.weight has k times
+   * as many rows as layers.1.weight has inputs (shape.ts); 1 when they are equal.
+   */
+  pieces: number;
   /** The config stored by mlp-train, parsed as JSON but not validated; null for foreign files. */
   storedConfig: unknown;
   /** Build the model with the given activations, filled with the file's weights. */
@@ -45,11 +51,12 @@ export function loadWeights(file: string): LoadedWeights {
     throw new WeightsFileError(file, problem);
   };
   let layers: number[] = [];
+  let pieces = 1;
   let fileBytes = 0;
   const { tensors, metadata } = readSafetensors(file, (header, _metadata, bytes) => {
-    layers = layerWidths(header, fail);
+    ({ layers, pieces } = layerWidths(header, fail));
     fileBytes = bytes;
-    const problem = loadMemoryProblem(layers, fileBytes, 4, EVAL_CHUNK);
+    const problem = loadMemoryProblem(layers, fileBytes, 4, EVAL_CHUNK, pieces);
     if (problem !== null) fail(problem);
   });
   const L = layers.length - 1;
@@ -67,10 +74,12 @@ export function loadWeights(file: string): LoadedWeights {
 
   return {
     layers,
+    pieces,
     storedConfig,
     build(spec, Float = Float32Array) {
+      if (shapePieces(layers, hiddenPieces(spec)) !== pieces) fail(piecesProblem(spec, layers, pieces));
       // A float64 model (mlp-grad) takes twice the bytes the first check assumed.
-      const problem = loadMemoryProblem(layers, fileBytes, Float.BYTES_PER_ELEMENT, EVAL_CHUNK);
+      const problem = loadMemoryProblem(layers, fileBytes, Float.BYTES_PER_ELEMENT, EVAL_CHUNK, pieces);
       if (problem !== null) fail(problem);
       const model = new Mlp({ ...spec, layers }, Float);
       for (let l = 0; l < weights.length; l++) {
@@ -82,9 +91,22 @@ export function loadWeights(file: string): LoadedWeights {
   };
 }
 
-/** The layer widths the header's tensors describe, input first; anything else is an error. */
-function layerWidths(header: ReadonlyMap<string, TensorInfo>, fail: (problem: string) => never): number[] {
+/** Why a model of `spec` cannot take weights whose shapes give maxout units of `pieces` pieces (1: no maxout). */
+export function piecesProblem(spec: Pick<MlpSpec, 'hidden' | 'maxout_pieces'>, layers: readonly number[], pieces: number): string {
+  const shapes = pieces > 1 ? `those of maxout units of ${pieces} pieces` : 'those of one pre-activation per unit';
+  const model = spec.hidden === 'maxout' ? `maxout units of ${spec.maxout_pieces} pieces` : `${spec.hidden} units`;
+  return `the tensor shapes of layers [${layers}] are ${shapes}, not ${model}`;
+}
+
+/**
+ * The layer widths (units) the header's tensors describe, input first, and k
+ * of maxout hidden layers (shape.ts): layers.0.weight with k >= 2 times as
+ * many rows as layers.1.weight has inputs fixes k, and every later hidden
+ * layer must have k rows per input of the next. Anything else is an error.
+ */
+function layerWidths(header: ReadonlyMap<string, TensorInfo>, fail: (problem: string) => never): { layers: number[]; pieces: number } {
   const weights: TensorInfo[] = [];
+  let pieces = 1;
   for (let l = 0; header.has(`layers.${l}.weight`) || header.has(`layers.${l}.bias`); l++) {
     const W = header.get(`layers.${l}.weight`) ?? fail(`missing tensor layers.${l}.weight`);
     const b = header.get(`layers.${l}.bias`) ?? fail(`missing tensor layers.${l}.bias`);
@@ -92,8 +114,14 @@ function layerWidths(header: ReadonlyMap<string, TensorInfo>, fail: (problem: st
     if (b.shape.length !== 1 || b.shape[0] !== W.shape[0]) {
       fail(`tensor layers.${l}.bias: expected shape [${W.shape[0]}], found [${b.shape}]`);
     }
-    if (l > 0 && W.shape[1] !== weights[l - 1].shape[0]) {
-      fail(`tensor layers.${l}.weight: expected ${weights[l - 1].shape[0]} inputs (the outputs of layer ${l - 1}), found ${W.shape[1]}`);
+    if (l > 0) {
+      const rows = weights[l - 1].shape[0];
+      const inputs = W.shape[1];
+      if (l === 1 && inputs > 0 && rows > inputs && rows % inputs === 0) pieces = rows / inputs;
+      if (rows !== inputs * pieces) {
+        const as = pieces > 1 ? `${rows / pieces} inputs (the ${rows} outputs of layer ${l - 1} as maxout units of ${pieces} pieces)` : `${rows} inputs (the outputs of layer ${l - 1})`;
+        fail(`tensor layers.${l}.weight: expected ${as}, found ${inputs}`);
+      }
     }
     weights.push(W);
   }
@@ -105,5 +133,6 @@ function layerWidths(header: ReadonlyMap<string, TensorInfo>, fail: (problem: st
     const extra = [...header.keys()].filter((k) => !/^layers\.\d+\.(weight|bias)$/.test(k) || Number(k.split('.')[1]) >= weights.length);
     fail(`unexpected tensors: ${extra.slice(0, 6).join(', ')}`);
   }
-  return [weights[0].shape[1], ...weights.map((W) => W.shape[0])];
+  const L = weights.length;
+  return { layers: [weights[0].shape[1], ...weights.map((W, l) => (l < L - 1 ? W.shape[0] / pieces : W.shape[0]))], pieces };
 }

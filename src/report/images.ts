@@ -123,6 +123,8 @@ export function weightsGrid(model: Mlp, max: number): string | null {
   if (side === null) return null;
   const W = model.W[0];
   const units = Math.min(O, max);
+  const pieces = model.L > 1 ? model.pieces : 1; // a maxout layer's rows are its units' pieces: row h k + p
+  const name = (j: number): string => (pieces > 1 ? `unit ${Math.floor(j / pieces)} piece ${j % pieces}` : `unit ${j}`);
   const tiles: Tile[] = [];
   for (let j = 0; j < units; j++) {
     const row = W.subarray(j * I, (j + 1) * I);
@@ -131,10 +133,11 @@ export function weightsGrid(model: Mlp, max: number): string | null {
     const inv = scale > 0 ? 1 / scale : 0;
     tiles.push({
       png: encodePng(side, side, (k) => diverging(row[k] * inv)),
-      caption: `unit ${j}`,
-      title: `hidden unit ${j}: largest |w| = ${scale.toPrecision(3)}`,
+      caption: pieces > 1 ? `${Math.floor(j / pieces)}.${j % pieces}` : `unit ${j}`,
+      title: `hidden ${name(j)}: largest |w| = ${scale.toPrecision(3)}`,
     });
   }
-  const note = `${units} of ${O} hidden units; red = positive weight, blue = negative, each unit scaled to its largest |w|`;
+  const rows = pieces > 1 ? `rows (maxout: unit h, piece p = row ${pieces}h + p)` : 'hidden units';
+  const note = `${units} of ${O} ${rows}; red = positive weight, blue = negative, each unit scaled to its largest |w|`;
   return tileGridSvg('First-layer weights (what the hidden units look for)', note, tiles, 2 * side, 14);
 }

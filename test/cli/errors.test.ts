@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultConfig, type Config } from '../../src/config/schema.js';
 import { Mlp } from '../../src/model/mlp.js';
+import { writeSafetensors } from '../../src/output/safetensors.js';
 import { saveWeights } from '../../src/output/weights.js';
 import { cli, tempDir } from '../helpers/cli.js';
 
@@ -114,6 +115,38 @@ describe('weights files: the model is theirs, and a problem in their stored conf
     ['not a mapping', scalar, [], `${scalar}: metadata config: expected a mapping of sections (data, model, loss, regularization, training, output) at the top level, got 5`],
     ['layers that are not the tensors\'', wider, [], `${wider}: tensor shapes give layers [784,16,10] but the metadata says [784,32,10]`],
   ])('a stored config with %s: the weights file is named, not --set', (_what, w, args, message) => {
+    const r = cli('mlp-eval', ['--weights', w, ...args]);
+    expect(r.stderr).toBe(`error: ${message}\n`);
+    expect(r.status).toBe(1);
+  });
+});
+
+describe('maxout weights files: k is in the shapes, and the config must agree', () => {
+  const config = defaultConfig();
+  config.model = { ...config.model, layers: [784, 8, 10], hidden: 'maxout', output: 'softmax' };
+  const model = new Mlp(config.model);
+  model.init('he_uniform', 1, 'zero');
+  const maxout = join(dir, 'maxout.safetensors');
+  saveWeights(maxout, model, config);
+  const mislabelled = join(dir, 'maxout-says-sigmoid.safetensors');
+  saveWeights(mislabelled, model, { ...config, model: { ...config.model, hidden: 'sigmoid' } });
+  const foreign = join(dir, 'maxout-foreign.safetensors'); // as PyTorch would save it: no metadata
+  writeSafetensors(foreign, model.namedTensors().map(([name, t]) => [name, { shape: t.shape, data: Float32Array.from(t.data) }]));
+
+  it('mlp-export --json of the file, and of the same tensors without metadata: maxout with 2 pieces, read from the shapes', () => {
+    for (const w of [maxout, foreign]) {
+      const r = cli('mlp-export', ['--weights', w, '--weights-json', join(dir, `${w === maxout ? 'own' : 'foreign'}.json`), '--json']);
+      expect(r.status, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ layers: [784, 8, 10], hidden: 'maxout', maxout_pieces: 2, output: w === maxout ? 'softmax' : 'sigmoid' });
+    }
+  });
+
+  it.each([
+    ['--set model.maxout_pieces=4', maxout, ['--set', 'model.maxout_pieces=4'], `--set: model.maxout_pieces: the weights file ${maxout} was trained with 2, not 4; saved weights keep their model (drop this override)`],
+    ['a stored config that is not maxout', mislabelled, [], `${mislabelled}: the tensor shapes of layers [784,8,10] are those of maxout units of 2 pieces, not sigmoid units as the metadata says`],
+    ['a foreign file with --set model.hidden=relu', foreign, ['--set', 'model.hidden=relu'], `--set: model.hidden: the tensor shapes of layers [784,8,10] are those of maxout units of 2 pieces, not relu units (weights file ${foreign})`],
+    ['a foreign file with other pieces', foreign, ['--set', 'model.maxout_pieces=4'], `--set: model.maxout_pieces: the tensor shapes of layers [784,8,10] are those of maxout units of 2 pieces, not maxout units of 4 pieces (weights file ${foreign})`],
+  ])('mlp-eval, %s: refused in one line, exit 1', (_what, w, args, message) => {
     const r = cli('mlp-eval', ['--weights', w, ...args]);
     expect(r.stderr).toBe(`error: ${message}\n`);
     expect(r.status).toBe(1);

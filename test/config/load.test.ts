@@ -153,7 +153,10 @@ describe('loadConfig: file -> exact error', () => {
     ['str-lr.yaml', 'training:\n  lr: fast\n', 'FILE:2:7: training.lr: expected a positive number, got "fast"'],
     ['big.yaml', 'training:\n  batch_size: big\n', `FILE:2:15: training.batch_size: expected a positive integer or 'full', got "big"`],
     ['bs0.yaml', 'training:\n  batch_size: 0\n', "FILE:2:15: training.batch_size: expected a positive integer or 'full', got 0"],
-    ['gelu.yaml', 'model:\n  hidden: gelu\n', 'FILE:2:11: model.hidden: expected one of sigmoid, tanh, relu, got "gelu"'],
+    ['gelu.yaml', 'model:\n  hidden: gelu\n', 'FILE:2:11: model.hidden: expected one of sigmoid, tanh, relu, softplus, maxout, got "gelu"'],
+    ['pieces1.yaml', 'model:\n  hidden: maxout\n  maxout_pieces: 1\n', 'FILE:3:18: model.maxout_pieces: expected an integer >= 2, got 1'],
+    ['pieces-half.yaml', 'model:\n  hidden: maxout\n  maxout_pieces: 2.5\n', 'FILE:3:18: model.maxout_pieces: expected an integer >= 2, got 2.5'],
+    ['pieces-relu.yaml', 'model:\n  hidden: relu\n  maxout_pieces: 3\n', 'FILE:3:18: model.maxout_pieces: maxout_pieces is used only with model.hidden: maxout (hidden is relu): remove it'],
     ['width0.yaml', 'model:\n  layers: [784, 0, 10]\n', 'FILE:2:17: model.layers.1: expected a positive integer, got 0'],
     ['width-half.yaml', 'model:\n  layers: [784, 0.5, 10]\n', 'FILE:2:17: model.layers.1: expected a positive integer, got 0.5'],
     ['one-layer.yaml', 'model:\n  layers: [784]\n', 'FILE:2:11: model.layers: expected a list of at least 2 positive integers, got [784]'],
@@ -293,7 +296,7 @@ describe('loadConfig: every problem at once', () => {
         '3 problems in the config:',
         '  FILE:2:3: training.learning_rate: unknown key (did you mean training.lr?)',
         '  FILE:3:11: training.epochs: expected a positive integer, got -3',
-        '  FILE:5:11: model.hidden: expected one of sigmoid, tanh, relu, got "gelu"',
+        '  FILE:5:11: model.hidden: expected one of sigmoid, tanh, relu, softplus, maxout, got "gelu"',
       ].join('\n'),
     ],
     [
@@ -304,7 +307,7 @@ describe('loadConfig: every problem at once', () => {
         '3 problems in the config:',
         '  FILE:2:16: training.learning_rate: unknown key (did you mean training.lr?)',
         '  FILE:2:48: training.epochs: expected a positive integer, got 0',
-        '  FILE:3:23: model.hidden: expected one of sigmoid, tanh, relu, got "gelu"',
+        '  FILE:3:23: model.hidden: expected one of sigmoid, tanh, relu, softplus, maxout, got "gelu"',
       ].join('\n'),
     ],
     // two unknown keys of one mapping are two problems; list items each
@@ -339,7 +342,7 @@ describe('loadConfig: every problem at once', () => {
       ['training.epochs=0', 'model.seed=x'],
       [
         '4 problems in the config:',
-        '  FILE:2:11: model.hidden: expected one of sigmoid, tanh, relu, got "gelu"',
+        '  FILE:2:11: model.hidden: expected one of sigmoid, tanh, relu, softplus, maxout, got "gelu"',
         '  FILE:4:7: training.lr: expected a positive number, got -1',
         '  --set: model.seed: expected a non-negative integer <= 4294967295, got "x"',
         '  --set: training.epochs: expected a positive integer, got 0',
@@ -354,7 +357,7 @@ describe('loadConfig: every problem at once', () => {
         '4 problems in the config:',
         '  --set: training.lr: cannot read value "[1": Flow sequence must end with a ]',
         '  --set: nokey: expected key.path=value',
-        '  --set: model.x: unknown key (allowed: layers, hidden, output, init, output_bias, seed)',
+        '  --set: model.x: unknown key (allowed: layers, hidden, maxout_pieces, output, init, output_bias, seed)',
         '  --set: loss: expected one of mse, cross_entropy, got a mapping',
       ].join('\n'),
     ],
@@ -390,6 +393,13 @@ describe('--set', () => {
     // relative paths of --set mean the working directory (test/config/paths.test.ts)
     [['data.train.images=path/to/x.gz'], [{ key: 'data.train.images', value: resolve('path/to/x.gz'), default: null }]],
     [['model.hidden=relu'], [{ key: 'model.hidden', value: 'relu', default: 'sigmoid' }]],
+    [
+      ['model.maxout_pieces=3', 'model.hidden=maxout'],
+      [
+        { key: 'model.hidden', value: 'maxout', default: 'sigmoid' },
+        { key: 'model.maxout_pieces', value: 3, default: 2 },
+      ],
+    ],
     [['output.dir=~'], []],
     [['training={epochs: 5}'], [{ key: 'training.epochs', value: 5, default: DEFAULTS.training.epochs }]],
     // the cross-field rule is checked once, after all overrides, so order does not matter
@@ -437,6 +447,9 @@ describe('--set', () => {
     [['training.shuffle=yes'], '--set: training.shuffle: expected true or false, got "yes"'], // YAML 1.2: yes is a string
     [['model.layers=[784,0,10]'], '--set: model.layers.1: expected a positive integer, got 0'],
     [['loss=cross_entropy'], '--set: loss: cross_entropy needs model.output: softmax'],
+    [['model.hidden=maxout', 'model.maxout_pieces=1'], '--set: model.maxout_pieces: expected an integer >= 2, got 1'],
+    [['model.hidden=maxout', 'model.maxout_pieces=0'], '--set: model.maxout_pieces: expected an integer >= 2, got 0'],
+    [['model.maxout_pieces=4'], '--set: model.maxout_pieces: maxout_pieces is used only with model.hidden: maxout (hidden is sigmoid): remove it'],
     [
       ['training.early_stopping.patience=5'],
       '--set: training.early_stopping.patience: early stopping needs a validation split (data.validation > 0)',
@@ -563,7 +576,7 @@ describe('parseConfig', () => {
 
   it('clips long values in messages', () => {
     const err = configErrorOf(() => parseConfig({ model: { hidden: 'x'.repeat(100) } }, 'meta'));
-    expectMessage(err, `meta: model.hidden: expected one of sigmoid, tanh, relu, got "${'x'.repeat(56)}...`);
+    expectMessage(err, `meta: model.hidden: expected one of sigmoid, tanh, relu, softplus, maxout, got "${'x'.repeat(56)}...`);
   });
 });
 

@@ -75,6 +75,38 @@ describe('wasmPassBytes = the bytes WasmPass allocates', () => {
   });
 });
 
+describe('maxout: memory counts the real shapes (W [H k, in]; Z, delta H k wide, A, dA H)', () => {
+  const rt = wasmRuntime().runtime!;
+  it.each<[number[], number, number]>([
+    [[784, 240, 10], 100, 2],
+    [[784, 7, 5, 10], 33, 3], // 21 rows (panel padding), then a narrow 15-row layer
+    [[784, 100, 40, 10], 1100, 5], // no CSR slots; 200 -> 500 rows is the widest dense W for dA
+  ])('wasmPassBytes(%j, batch %i, %i pieces) = the bytes WasmPass allocates', (layers, capacity, pieces) => {
+    const model = new Mlp({ layers, hidden: 'maxout', output: 'softmax', maxout_pieces: pieces });
+    const pass = new WasmPass(model, rt, { capacity, optimizer: SGD });
+    try {
+      expect(heapBytes(rt, pass)).toBe(wasmPassBytes(layers, capacity, 1, rt.threads, pieces));
+      expect(wasmPassBytes(layers, capacity, 1, rt.threads, pieces)).toBeGreaterThan(wasmPassBytes(layers, capacity, 1, rt.threads));
+    } finally {
+      pass.dispose();
+    }
+  });
+
+  it('parameterCount and the reference pass\'s batch buffers', () => {
+    expect(parameterCount([784, 240, 10], 3)).toBe(Mlp.paramCount([784, 240, 10], 3));
+    expect(parameterCount([784, 240, 10], 3)).toBe(784 * 720 + 720 + 2410);
+    const train = dataset(1000);
+    const cfg = (hidden: 'maxout' | 'relu'): Config =>
+      config({ model: { layers: [784, 240, 10], hidden, ...(hidden === 'maxout' && { maxout_pieces: 3 }) }, training: { kernel: 'blocked' } });
+    const maxout = trainMemory(cfg('maxout'), train, null);
+    const relu = trainMemory(cfg('relu'), train, null);
+    // parameters, model + checkpoint copy + the reference pass's grads, each with sgd's velocity: 6 f P;
+    // batch: Z and delta of 720 columns in place of 240, A and dA unchanged
+    expect(maxout.parameters - relu.parameters).toBe(6 * 4 * (784 * 480 + 480));
+    expect(maxout.batch - relu.batch).toBe(4 * 100 * 2 * 480);
+  });
+});
+
 describe('the limit', () => {
   it('is 2 GiB: under the 4 GiB WebAssembly memory (65536 pages) and the 2^32 bytes of the largest Buffer', () => {
     expect(MEMORY_LIMIT_BYTES).toBe(2 ** 31);

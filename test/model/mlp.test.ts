@@ -20,8 +20,8 @@ interface Setup {
   objective: Objective;
 }
 
-function setup(layers: number[], hidden: HiddenActivation, output: OutputActivation, loss: LossName, gamma: number, lambda: number): Setup {
-  const model = new Mlp({ layers, hidden, output }, Float64Array);
+function setup(layers: number[], hidden: HiddenActivation, output: OutputActivation, loss: LossName, gamma: number, lambda: number, pieces = 2): Setup {
+  const model = new Mlp({ layers, hidden, output, maxout_pieces: pieces }, Float64Array);
   model.init('glorot_uniform', 42, 'zero');
   // Non-zero biases so their gradients are exercised off the init point.
   for (const b of model.b) b.set(randomArray(b.length, b.length + 3, -0.5, 0.5));
@@ -50,6 +50,10 @@ const ARCHS: Array<[HiddenActivation, OutputActivation, LossName]> = [
   ['sigmoid', 'softmax', 'mse'],
   ['sigmoid', 'softmax', 'cross_entropy'],
   ['relu', 'softmax', 'cross_entropy'],
+  ['softplus', 'sigmoid', 'mse'],
+  ['softplus', 'softmax', 'cross_entropy'],
+  ['maxout', 'sigmoid', 'mse'],
+  ['maxout', 'softmax', 'cross_entropy'],
 ];
 const TERMS: Array<[number, number]> = [
   [0, 0],
@@ -69,6 +73,48 @@ describe('whole-network gradient vs float64 central differences', () => {
       expectClose(s.pass.grads, numeric, TOL, 'dE/dparams');
     });
   }
+});
+
+// maxout's kinks (two pieces of a unit equal) are crossed by a difference step
+// only if two pieces lie within h = 1e-5 of each other: with random data that
+// would show as one large outlier. k = 3 and deeper: two maxout layers, 3 pieces.
+describe('maxout networks: whole-network gradient vs float64 central differences', () => {
+  it.each([
+    [[5, 4, 3], 2],
+    [[5, 4, 3, 3], 3],
+    [[6, 3, 5, 4], 4],
+  ])('layers %j, %i pieces, gamma 0.5, lambda 0.1', (layers, pieces) => {
+    const s = setup(layers, 'maxout', 'softmax', 'cross_entropy', 0.5, 0.1, pieces);
+    expect(s.model.slots.map((sl) => [sl.O, sl.units])).toEqual(layers.slice(1).map((H, l) => [l < layers.length - 2 ? H * pieces : H, H]));
+    const numeric = centralDiff(() => E(s), s.model.params as Float64Array);
+    E(s);
+    s.pass.grads.fill(NaN);
+    s.objective.backward(s.pass, s.batch);
+    expectClose(s.pass.grads, numeric, TOL, 'dE/dparams');
+  });
+
+  it('the parameter count and the tensors use the real weight shape [H k, in]', () => {
+    const model = new Mlp({ layers: [784, 240, 10], hidden: 'maxout', output: 'softmax', maxout_pieces: 5 });
+    expect(model.params.length).toBe(784 * 1200 + 1200 + 240 * 10 + 10);
+    expect(Mlp.paramCount([784, 240, 10], 5)).toBe(model.params.length);
+    expect(model.namedTensors().map(([name, t]) => [name, t.shape])).toEqual([
+      ['layers.0.weight', [1200, 784]],
+      ['layers.0.bias', [1200]],
+      ['layers.1.weight', [10, 240]],
+      ['layers.1.bias', [10]],
+    ]);
+    // maxout_pieces means nothing to other units
+    expect(new Mlp({ layers: [784, 240, 10], hidden: 'relu', output: 'softmax', maxout_pieces: 5 }).params.length).toBe(Mlp.paramCount([784, 240, 10]));
+  });
+
+  it('init draws fan_out from the real shape: glorot_uniform bound sqrt(6 / (in + H k))', () => {
+    const model = new Mlp({ layers: [50, 40, 10], hidden: 'maxout', output: 'softmax', maxout_pieces: 4 }, Float64Array);
+    model.init('glorot_uniform', 3, 'zero');
+    const bound = Math.sqrt(6 / (50 + 160));
+    const w = Array.from(model.W[0]);
+    expect(Math.max(...w.map(Math.abs))).toBeLessThanOrEqual(bound);
+    expect(Math.max(...w.map(Math.abs))).toBeGreaterThan(0.99 * bound); // 8000 draws reach the edge
+  });
 });
 
 describe('the worked example of seed 001 (3-2-2 sigmoid net, PyTorch float64 reference)', () => {

@@ -61,6 +61,7 @@ interface Case {
   output: OutputActivation;
   n: number;
   zeros: number;
+  pieces?: number; // maxout_pieces
 }
 
 // N = 1; N not a multiple of the 4-row tile; O = 10 (16-column tiles leave 10, the
@@ -75,10 +76,20 @@ const CASES: Case[] = [
   { layers: [50, 33, 21, 10], hidden: 'relu', output: 'softmax', n: 13, zeros: 0.6 },
   // a large batch: the sparse product split by row pairs, the weight gradient in blocks of K = n
   { layers: [784, 300, 10], hidden: 'sigmoid', output: 'sigmoid', n: 2501, zeros: 0.81 },
+  // softplus in the module (its polynomial log and e^x, about 2 ulp each: elementwise-wat.ts)
+  { layers: [784, 64, 10], hidden: 'softplus', output: 'sigmoid', n: 7, zeros: 0.81 },
+  { layers: [20, 17, 9, 10], hidden: 'softplus', output: 'softmax', n: 5, zeros: 0.3 },
+  // maxout: Z and delta H k wide, A and dA H; a panelled first layer of 80 rows; 21 rows (panel padding),
+  // then 15 rows (a narrow layer: dot_rows) and the output; 42 rows on the dense path with its transpose;
+  // a batch over SLOT_ROWS (no CSR slots)
+  { layers: [784, 40, 10], hidden: 'maxout', pieces: 2, output: 'softmax', n: 9, zeros: 0.81 },
+  { layers: [37, 7, 5, 10], hidden: 'maxout', pieces: 3, output: 'sigmoid', n: 6, zeros: 0 },
+  { layers: [50, 33, 21, 10], hidden: 'maxout', pieces: 2, output: 'softmax', n: 13, zeros: 0.6 },
+  { layers: [784, 30, 10], hidden: 'maxout', pieces: 2, output: 'softmax', n: 1100, zeros: 0.81 },
 ];
 
 function makeModel(c: Case, seed: number): Mlp {
-  const model = new Mlp({ layers: c.layers, hidden: c.hidden, output: c.output });
+  const model = new Mlp({ layers: c.layers, hidden: c.hidden, output: c.output, maxout_pieces: c.pieces });
   model.init('glorot_uniform', seed, 'zero');
   const rng = new Rng(seed, 5);
   for (const b of model.b) for (let o = 0; o < b.length; o++) b[o] = rng.uniform() - 0.5;
@@ -116,8 +127,9 @@ describe('WasmPass: the training pass in the WebAssembly memory', () => {
     ref.backwardLayers();
 
     for (let l = 0; l < model.L; l++) {
-      const { O: Ol } = model.slots[l];
-      expectNear(`A[${l}]`, wp.A[l].subarray(0, n * Ol), ref.A[l].subarray(0, n * Ol));
+      const { O: Ol, units } = model.slots[l];
+      expectNear(`Z[${l}]`, wp.Z[l].subarray(0, n * Ol), ref.Z[l].subarray(0, n * Ol));
+      expectNear(`A[${l}]`, wp.A[l].subarray(0, n * units), ref.A[l].subarray(0, n * units));
       expectNear(`delta[${l}]`, wp.delta[l].subarray(0, n * Ol), ref.delta[l].subarray(0, n * Ol));
       expectNear(`dW[${l}]`, untranspose(wp, l, wp.dW[l]), ref.dW[l]);
       expectNear(`db[${l}]`, wp.db[l], ref.db[l]);
@@ -165,6 +177,31 @@ describe('WasmPass: the training pass in the WebAssembly memory', () => {
       const grads = wp.grads.slice();
       wp.step({ lr: 0.5, d: n, t: 1, loss: 0 });
       const out = [wp.Y.slice(0, n * 10), grads, wp.params.slice(), wp.state.velocity.slice()];
+      wp.dispose();
+      return out;
+    };
+    const one = run(1);
+    const two = run(2);
+    rt.setThreads(1);
+    one.forEach((a, j) => expect(Buffer.from(two[j].buffer).equals(Buffer.from(a.buffer)), `output ${j}`).toBe(true));
+  });
+
+  it.each([
+    ['softplus', 2],
+    ['maxout', 3],
+  ] as const)('%s hidden units give the same bits on 1 and 2 threads (forward, gradients)', (hidden, pieces) => {
+    const run = (threads: number): Float32Array[] => {
+      rt.setThreads(threads);
+      const model = makeModel({ layers: [784, 64, 32, 10], hidden, pieces, output: 'softmax', n: 0, zeros: 0 }, 6);
+      const n = 100;
+      const wp = wasmPass(model, n);
+      wp.load(model.params, { velocity: new Float32Array(model.params.length) });
+      wp.X.set(pixels(n * 784, new Rng(4, 0), 0.81));
+      wp.forward(n);
+      for (let i = 0; i < n * 10; i++) wp.dY[i] = Math.sin(i);
+      wp.backwardOutput();
+      wp.backwardLayers();
+      const out = [wp.A[0].slice(0, n * 64), wp.Y.slice(0, n * 10), wp.grads.slice()];
       wp.dispose();
       return out;
     };

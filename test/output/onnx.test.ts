@@ -22,9 +22,9 @@ const N = 64;
 const test = loadSplit({ images: null, labels: null }, 'test', 10);
 const X = Float32Array.from(test.images.subarray(0, N * 784), (v) => v / 255);
 
-function configFor(layers: number[], hidden: Config['model']['hidden'], output: Config['model']['output']): Config {
+function configFor(layers: number[], hidden: Config['model']['hidden'], output: Config['model']['output'], pieces = 2): Config {
   const config = defaultConfig();
-  config.model = { ...config.model, layers, hidden, output };
+  config.model = { ...config.model, layers, hidden, output, maxout_pieces: pieces };
   return config;
 }
 
@@ -46,13 +46,16 @@ async function runOnnx(bytes: Uint8Array, input: Float32Array, n: number, width:
 }
 
 describe('ONNX export: the same outputs in onnxruntime', () => {
-  it.each([
+  it.each<[number[], Config['model']['hidden'], Config['model']['output'], number?]>([
     [[784, 64, 10], 'sigmoid', 'sigmoid'],
     [[784, 100, 10], 'tanh', 'softmax'],
     [[784, 48, 32, 10], 'relu', 'softmax'],
     [[784, 30, 20, 10], 'sigmoid', 'sigmoid'],
-  ] as const)('%j %s hidden, %s output: |onnx - forward| <= 1e-5', async (layers, hidden, output) => {
-    const config = configFor([...layers], hidden, output);
+    [[784, 48, 10], 'softplus', 'sigmoid'],
+    [[784, 40, 10], 'maxout', 'softmax'], // Gemm [N, 80] -> Reshape [N, 40, 2] -> ReduceMax
+    [[784, 30, 20, 10], 'maxout', 'sigmoid', 3],
+  ])('%j %s hidden, %s output: |onnx - forward| <= 1e-5', async (layers, hidden, output, pieces = 2) => {
+    const config = configFor([...layers], hidden, output, pieces);
     const model = seededModel(config, 7);
     const expected = new Pass(model, N, 'naive', false).forward(N, X).slice(0, N * model.outputs);
     const actual = await runOnnx(onnxModel(model, config), X, N, 784);

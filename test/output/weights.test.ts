@@ -155,6 +155,62 @@ describe('saveWeights -> loadWeights', () => {
   });
 });
 
+describe('maxout weights: W_l [H k, in] (pieces fastest), model.layers in units', () => {
+  const spec = { hidden: 'maxout', output: 'softmax', maxout_pieces: 3 } as const;
+
+  it('saveWeights -> loadWeights: the shapes PyTorch\'s Linear(in, H k) has, k read back from them, every parameter and output bit-identical', () => {
+    const layers = [6, 4, 3, 2];
+    const m = new Mlp({ layers, ...spec });
+    m.init('he_uniform', 5, 'zero');
+    m.b.forEach((b, l) => b.forEach((_, o) => (b[o] = 0.01 * (o + 1 + l))));
+    const f = fresh();
+    const config = configFor(layers, 'maxout', 'softmax');
+    config.model.maxout_pieces = 3;
+    saveWeights(f, m, config);
+    const { tensors, metadata } = readSafetensors(f);
+    expect([...tensors].map(([name, t]) => [name, t.shape])).toEqual([
+      ['layers.0.weight', [12, 6]],
+      ['layers.0.bias', [12]],
+      ['layers.1.weight', [9, 4]],
+      ['layers.1.bias', [9]],
+      ['layers.2.weight', [2, 3]],
+      ['layers.2.bias', [2]],
+    ]);
+    expect(JSON.parse(metadata.config!).model).toMatchObject({ layers, hidden: 'maxout', maxout_pieces: 3 });
+    const loaded = loadWeights(f);
+    expect(loaded.layers).toEqual(layers);
+    expect(loaded.pieces).toBe(3);
+    const back = loaded.build(spec);
+    expect(back.spec).toEqual(m.spec);
+    expect(bits32(back.params)).toEqual(bits32(m.params));
+    const X = Float32Array.from({ length: 5 * 6 }, (_, i) => Math.sin(i));
+    const y = new Pass(m, 5, 'naive', false).forward(5, X).slice();
+    expect(bits32(new Pass(back, 5, 'naive', false).forward(5, X))).toEqual(bits32(y));
+  });
+
+  it.each([
+    [{ hidden: 'tanh', output: 'softmax' }, 'the tensor shapes of layers [6,4,3,2] are those of maxout units of 3 pieces, not tanh units'],
+    [{ hidden: 'maxout', output: 'softmax', maxout_pieces: 2 }, 'the tensor shapes of layers [6,4,3,2] are those of maxout units of 3 pieces, not maxout units of 2 pieces'],
+  ] as const)('build(%j) refuses the maxout file, one line naming it', (other, problem) => {
+    const m = new Mlp({ layers: [6, 4, 3, 2], ...spec });
+    const f = fresh();
+    saveWeights(f, m, configFor([6, 4, 3, 2]));
+    expect(weightsErrorOf(() => loadWeights(f).build(other)).message).toBe(`${f}: ${problem}`);
+  });
+
+  it('a plain file is not maxout: build with maxout units refuses it; without hidden layers k does not matter', () => {
+    const f = fresh();
+    saveWeights(f, model([5, 4, 3]), configFor([5, 4, 3]));
+    expect(loadWeights(f).pieces).toBe(1);
+    expect(weightsErrorOf(() => loadWeights(f).build(spec)).message).toBe(
+      `${f}: the tensor shapes of layers [5,4,3] are those of one pre-activation per unit, not maxout units of 3 pieces`,
+    );
+    const g = fresh();
+    saveWeights(g, model([5, 3]), configFor([5, 3]));
+    expect(loadWeights(g).build(spec).params.length).toBe(18);
+  });
+});
+
 describe('loadWeights: file -> exact error', () => {
   type T = [string, { shape: number[]; data: Float32Array }];
   const t = (name: string, ...shape: number[]): T => [name, { shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.5) }];
@@ -187,6 +243,12 @@ describe('loadWeights: file -> exact error', () => {
       [...layer(0, 4, 5), ...layer(1, 3, 4), ...layer(2, 2, 4)],
       {},
       'tensor layers.2.weight: expected 3 inputs (the outputs of layer 1), found 4',
+    ],
+    [
+      'maxout layers of different pieces (k = 2 from the first, 3 rows per input in the second)',
+      [...layer(0, 8, 5), ...layer(1, 6, 4), ...layer(2, 2, 2)],
+      {},
+      'tensor layers.2.weight: expected 3 inputs (the 6 outputs of layer 1 as maxout units of 2 pieces), found 2',
     ],
     ['an extra tensor', [...layer(0, 4, 5), t('running_mean', 4)], {}, 'unexpected tensors: running_mean'],
     ['a layer after a gap', [...layer(0, 4, 5), ...layer(2, 3, 4)], {}, 'unexpected tensors: layers.2.weight, layers.2.bias'],

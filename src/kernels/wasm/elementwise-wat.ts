@@ -1,5 +1,5 @@
-// The WebAssembly text of a training step's element-wise work: the sigmoid
-// and its derivative, bias rows and bias gradients (column sums); the
+// The WebAssembly text of a training step's element-wise work: the sigmoid,
+// the softplus and their derivatives, bias rows and bias gradients (column sums); the
 // optimizers' updates (optimizers-wat.ts) are built with overElements below.
 // In JavaScript these loops were a quarter of an epoch.
 //
@@ -49,6 +49,36 @@ function expLanes(fma: boolean, x: string): { stmts: string; value: string } {
 }
 
 type Store = (base: string, value: string) => string;
+
+/** 1/3, 1/5, ..., 1/13: the series 2 atanh(s) = 2s (1 + s^2/3 + s^4/5 + ...), highest first for Horner. */
+const ATANH_SERIES = [13, 11, 9, 7, 5, 3].map((d) => 1 / d);
+
+/**
+ * WAT body of softplus (activations.ts: a = max(z, 0) + ln(1 + w), w = e^-|z|
+ * in (0, 1]). WebAssembly has no log: ln(1 + w) = 2 atanh(s) with
+ * s = w / (2 + w) in (0, 1/3], and with q = s^2 <= 1/9
+ *   2 atanh(s) = 2s + 2s q (1/3 + q/5 + ... + q^5/13) + 2s (q^7/15 + ...),
+ * a tail below q^7/15 / (1 - q) <= 1.6e-8 relative, a quarter of float32's
+ * 2^-24. Error budget for z <= 0 (a = ln(1 + w)): w's 2 ulp (expLanes), the
+ * sum 2 + w and the quotient 1/2 ulp each, carried into 2 atanh(s) with a
+ * factor <= 1.08 (s (atanh s)' / atanh s at s = 1/3), and the last
+ * multiply-add: about 4.5 ulp; for z > 0 the sum z + ln(1 + w) >= the same
+ * value adds 1/2 ulp. A NaN stays NaN (pmax keeps it), z = +inf gives +inf.
+ */
+function softplusBody(fma: boolean, store: Store): string {
+  const m = (a: string, b: string, c: string): string => madd(fma, a, b, c);
+  const e = expLanes(fma, '(f32x4.neg (f32x4.abs (local.get $Zv)))');
+  const [first, ...rest] = ATANH_SERIES;
+  const horner = rest.map((c) => `(local.set $t ${m('(local.get $t)', '(local.get $q)', f(c))})`).join('\n        ');
+  return `${e.stmts}
+        (local.set $w ${e.value})
+        (local.set $s (f32x4.div (local.get $w) (f32x4.add ${f(2)} (local.get $w))))
+        (local.set $q (f32x4.mul (local.get $s) (local.get $s)))
+        (local.set $s (f32x4.add (local.get $s) (local.get $s)))
+        (local.set $t ${f(first)})
+        ${horner}
+        ${store('$A', `(f32x4.add (f32x4.pmax (local.get $Zv) ${f(0)}) ${m('(f32x4.mul (local.get $s) (local.get $q))', '(local.get $t)', '(local.get $s)')})`)}`;
+}
 
 /**
  * WAT of an element-wise function over float indices [u0, u1): `body` gets a
@@ -108,6 +138,17 @@ export function elementwiseWat(fma: boolean): string {
   ;; dZ = dA * A * (1 - A), elements [u0, u1)
   ${overElements('sigmoid_backward', '', ['dA', 'A'],
     (store) => store('$dZ', `(f32x4.mul (f32x4.mul (local.get $dAv) (local.get $Av)) (f32x4.sub ${f(1)} (local.get $Av)))`))}
+
+  ;; A = ln(1 + e^Z), elements [u0, u1)
+  ${overElements('softplus', `${expLocals} (local $w v128) (local $s v128) (local $q v128)`, ['Z'], (store) => softplusBody(fma, store))}
+
+  ;; dZ = dA * sigmoid(Z) = dA / (1 + e^-Z), elements [u0, u1): softplus' derivative, from the stored Z
+  ${overElements('softplus_backward', expLocals, ['dA', 'Z'],
+    (store) => {
+      const e = expLanes(fma, '(f32x4.neg (local.get $Zv))');
+      return `${e.stmts}
+        ${store('$dZ', `(f32x4.div (local.get $dAv) (f32x4.add ${f(1)} ${e.value}))`)}`;
+    })}
 
   ;; Z[p, :] = b for the rows p in [u0, u1) of Z [., O]
   (func ${watParams('bias_rows')}
