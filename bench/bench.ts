@@ -1,4 +1,4 @@
-// npm run bench [-- --epoch [--workloads W1,W2,W3]] [--repeat n] [--kernels naive,blocked,wasm] [--json | --markdown]
+// npm run bench [-- --epoch [--workloads W1,W2,W3,W4] [--no-products]] [--repeat n] [--kernels naive,blocked,wasm] [--json | --markdown]
 //
 // 1. Kernels: for the products of a 784-800-10 net at batch 128 (and the
 //    first layer of full-batch 784-300-10), check each kernel against the
@@ -13,9 +13,12 @@
 //    2·N·I·O.
 // 2. With --epoch, end to end as mlp-train runs it, per kernel:
 //    W1 = one epoch of 784-800-10 (sigmoid, mse, batch 128, 60,000 images),
-//    W2 = the same for 784-300-10, W3 = one full-batch step of 784-300-10
-//    (WebAssembly: the median of --repeat epochs, default 3);
-//    seconds and effective GFLOP/s by the count 4·784·H + 60·H per sample.
+//    W2 = the same for 784-300-10, W3 = one full-batch step of 784-300-10,
+//    W4 = one epoch of 784-1024-1024-10 (relu, he_uniform, softmax and
+//    cross-entropy, lr 0.1, batch 128) (WebAssembly: the median of --repeat
+//    epochs, default 3); seconds and effective GFLOP/s by the products' count
+//    per sample, 4·in·out for the first layer and 6·in·out for each other
+//    (4·784·H + 60·H for 784-H-10; 9,564,160 for W4; epochs.ts).
 //
 // The files: bench.ts (this: the command line and the output tables),
 // kernels.ts (the copying kernels' rows), in-memory.ts (the in-memory product
@@ -24,7 +27,7 @@
 // The machine is shared: compare variants within one run, and read medians.
 import { Command } from 'commander';
 import { KERNELS, selectKernels, type KernelName } from '../src/kernels/matmul.js';
-import { benchEpochs, type EpochRow } from './epochs.js';
+import { benchEpochs, WORKLOAD_IDS, type EpochRow } from './epochs.js';
 import { benchInMemory } from './in-memory.js';
 import { benchKernels } from './kernels.js';
 import type { KernelRow } from './timing.js';
@@ -45,9 +48,9 @@ function pivot<R extends { kernel: string }>(rows: R[], key: (r: R) => string, v
 }
 
 function markdown(kernels: KernelRow[], epochs: EpochRow[], peakRssMb: number): string {
-  let out = `Products, GFLOP/s (2·N·I·O FLOPs; x1/x2 = threads):\n\n${pivot(kernels, (r) => r.case, (r) => r.gflops.toFixed(1))}`;
+  let out = kernels.length > 0 ? `Products, GFLOP/s (2·N·I·O FLOPs; x1/x2 = threads):\n\n${pivot(kernels, (r) => r.case, (r) => r.gflops.toFixed(1))}` : '';
   if (epochs.length > 0) {
-    out += `\nTraining, seconds per epoch (effective GFLOP/s by 4·784·H + 60·H per sample):\n\n`;
+    out += `\nTraining, seconds per epoch (effective GFLOP/s by 4·784·H + 60·H per sample; W4 4·784·1024 + 6·1024·1024 + 6·1024·10):\n\n`;
     out += pivot(epochs, (r) => r.workload, (r) => `${r.seconds.toFixed(2)} s (${r.gflops.toFixed(0)})`);
   }
   return `${out}\npeak RSS of the bench process: ${peakRssMb.toFixed(0)} MB\n`;
@@ -55,23 +58,24 @@ function markdown(kernels: KernelRow[], epochs: EpochRow[], peakRssMb: number): 
 
 async function main(): Promise<void> {
   const opts = new Command('bench')
-    .option('--epoch', 'also time whole training epochs (W1, W2, W3) per kernel')
-    .option('--workloads <list>', 'with --epoch, only these workloads, comma-separated (W1, W2, W3)', 'W1,W2,W3')
+    .option('--epoch', 'also time whole training epochs (W1, W2, W3, W4) per kernel')
+    .option('--workloads <list>', `with --epoch, only these workloads, comma-separated (${WORKLOAD_IDS.join(', ')})`, WORKLOAD_IDS.join(','))
+    .option('--no-products', 'skip the product rows (with --epoch: time only the workloads)')
     .option('--repeat <n>', 'epochs per WebAssembly workload (the median is shown)', '3')
     .option('--kernels <list>', 'the kernels to time, comma-separated (naive, blocked, wasm)', 'naive,blocked,wasm')
     .option('--json', 'print the results as JSON on stdout')
     .option('--markdown', "print the results as the README's tables")
     .parse(process.argv)
-    .opts<{ epoch?: boolean; workloads: string; repeat: string; kernels: string; json?: boolean; markdown?: boolean }>();
+    .opts<{ epoch?: boolean; workloads: string; products: boolean; repeat: string; kernels: string; json?: boolean; markdown?: boolean }>();
 
   const names = opts.kernels.split(',').map((k) => k.trim()) as KernelName[];
   for (const k of names) if (!(k in KERNELS) && k !== 'wasm') throw new Error(`--kernels: unknown kernel ${k} (naive, blocked, wasm)`);
-  const wasm = selectKernels('wasm');
-  const kernels = [...benchKernels(names), ...(names.includes('wasm') ? benchInMemory() : [])];
   const repeat = Number(opts.repeat);
   if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat must be a positive integer, not ${opts.repeat}`);
   const workloads = opts.workloads.split(',').map((w) => w.trim());
-  for (const w of workloads) if (!['W1', 'W2', 'W3'].includes(w)) throw new Error(`--workloads: unknown workload ${w} (W1, W2, W3)`);
+  for (const w of workloads) if (!WORKLOAD_IDS.includes(w)) throw new Error(`--workloads: unknown workload ${w} (${WORKLOAD_IDS.join(', ')})`);
+  const wasm = selectKernels('wasm');
+  const kernels = opts.products ? [...benchKernels(names), ...(names.includes('wasm') ? benchInMemory() : [])] : [];
   const epochs = opts.epoch ? await benchEpochs(names, repeat, workloads) : [];
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
   if (opts.json) {

