@@ -13,6 +13,7 @@ import {
 } from '../../src/model/optimizer.js';
 import { WasmPass } from '../../src/model/wasm-pass.js';
 import { Rng } from '../../src/rng.js';
+import { expectSameBitsOnThreads } from '../helpers/threads.js';
 
 const rt = wasmRuntime().runtime!;
 const u = 2 ** -24;
@@ -200,9 +201,6 @@ describe('the module updates give the same bits on 1 and 2 threads', () => {
       const r = fastStep(o, st, s, 1);
       return [r.p, ...Object.values(r.state)] as Float32Array[];
     };
-    const one = run(1);
-    const two = run(2);
-    rt.setThreads(1);
-    one.forEach((a, j) => expect(Buffer.from(two[j].buffer).equals(Buffer.from(a.buffer)), `array ${j}`).toBe(true));
+    expectSameBitsOnThreads((t) => rt.setThreads(t), run);
   });
 });

@@ -17,6 +17,7 @@ import type { OutputBatch } from '../../src/objective/batch.js';
 import { Objective, type LossName } from '../../src/objective/objective.js';
 import { Trainer } from '../../src/train/trainer.js';
 import { centralDiff, expectClose, randomArray } from '../helpers/gradcheck.js';
+import { expectSameBitsOnThreads } from '../helpers/threads.js';
 
 const rt = wasmRuntime().runtime!;
 const PLAIN: SgdSettings = { name: 'sgd', momentum: 0 };
@@ -133,10 +134,7 @@ describe('the masks', () => {
       wp.dispose();
       return out;
     };
-    const one = run(1);
-    const two = run(2);
-    rt.setThreads(1);
-    one.forEach((a, j) => expect(Buffer.from(two[j].buffer).equals(Buffer.from(a.buffer)), `output ${j}`).toBe(true));
+    expectSameBitsOnThreads((t) => rt.setThreads(t), run);
   });
 
   it('the fast pass drops the elements the reference drops, and its values agree within float32 sums', () => {

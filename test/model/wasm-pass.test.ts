@@ -19,6 +19,7 @@ import { sgdStep, type SgdSettings } from '../../src/model/optimizer.js';
 import { Pass } from '../../src/model/pass.js';
 import { WasmPass } from '../../src/model/wasm-pass.js';
 import { Rng } from '../../src/rng.js';
+import { expectSameBitsOnThreads } from '../helpers/threads.js';
 
 const rt = wasmRuntime().runtime!;
 const REL = 2e-5;
@@ -180,10 +181,7 @@ describe('WasmPass: the training pass in the WebAssembly memory', () => {
       wp.dispose();
       return out;
     };
-    const one = run(1);
-    const two = run(2);
-    rt.setThreads(1);
-    one.forEach((a, j) => expect(Buffer.from(two[j].buffer).equals(Buffer.from(a.buffer)), `output ${j}`).toBe(true));
+    expectSameBitsOnThreads((t) => rt.setThreads(t), run);
   });
 
   it.each([
@@ -205,10 +203,7 @@ describe('WasmPass: the training pass in the WebAssembly memory', () => {
       wp.dispose();
       return out;
     };
-    const one = run(1);
-    const two = run(2);
-    rt.setThreads(1);
-    one.forEach((a, j) => expect(Buffer.from(two[j].buffer).equals(Buffer.from(a.buffer)), `output ${j}`).toBe(true));
+    expectSameBitsOnThreads((t) => rt.setThreads(t), run);
   });
 
   it('load and store copy parameters and velocity exactly, each W stored transposed in between', () => {
