@@ -62,15 +62,19 @@ const TERMS: Array<[number, number]> = [
   [0.8, 0.05],
 ];
 
+/** The backward pass's dE/dparams against central differences of E, within TOL. */
+function expectGradientMatches(s: ReturnType<typeof setup>): void {
+  const numeric = centralDiff(() => E(s), s.model.params as Float64Array);
+  E(s);
+  s.pass.grads.fill(NaN);
+  s.objective.backward(s.pass, s.batch);
+  expectClose(s.pass.grads, numeric, TOL, 'dE/dparams');
+}
+
 describe('whole-network gradient vs float64 central differences', () => {
   for (const [hidden, output, loss] of ARCHS) {
     it.each(TERMS)(`${hidden}/${output}/${loss}, gamma %f, lambda %f, layers 5-4-3-3`, (gamma, lambda) => {
-      const s = setup([5, 4, 3, 3], hidden, output, loss, gamma, lambda);
-      const numeric = centralDiff(() => E(s), s.model.params as Float64Array);
-      E(s);
-      s.pass.grads.fill(NaN);
-      s.objective.backward(s.pass, s.batch);
-      expectClose(s.pass.grads, numeric, TOL, 'dE/dparams');
+      expectGradientMatches(setup([5, 4, 3, 3], hidden, output, loss, gamma, lambda));
     });
   }
 });
@@ -86,11 +90,7 @@ describe('maxout networks: whole-network gradient vs float64 central differences
   ])('layers %j, %i pieces, gamma 0.5, lambda 0.1', (layers, pieces) => {
     const s = setup(layers, 'maxout', 'softmax', 'cross_entropy', 0.5, 0.1, pieces);
     expect(s.model.slots.map((sl) => [sl.O, sl.units])).toEqual(layers.slice(1).map((H, l) => [l < layers.length - 2 ? H * pieces : H, H]));
-    const numeric = centralDiff(() => E(s), s.model.params as Float64Array);
-    E(s);
-    s.pass.grads.fill(NaN);
-    s.objective.backward(s.pass, s.batch);
-    expectClose(s.pass.grads, numeric, TOL, 'dE/dparams');
+    expectGradientMatches(s);
   });
 
   it('the parameter count and the tensors use the real weight shape [H k, in]', () => {
