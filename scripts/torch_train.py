@@ -2,8 +2,10 @@
 """PyTorch twin of `mlp-train`: the same config trained with PyTorch's own
 optimizers (torch.optim), so the results table can put them beside ours on
 the same setting. Not a dependency of the project: run it with any PyTorch,
-for example Debian's (`apt-get install python3-torch`, 1.13 on bookworm,
-then `/usr/bin/python3`), from anywhere, with node on the PATH:
+for example Debian's (`apt-get install python3-torch libopenblas0-pthread`,
+1.13 on bookworm, then `/usr/bin/python3`; without OpenBLAS, Debian's torch
+falls back to the reference BLAS, about 5x slower), from anywhere, with node
+on the PATH:
 
     OMP_WAIT_POLICY=passive /usr/bin/python3 scripts/torch_train.py -c configs/X.yaml \
         [--set key=value ...] [--seeds 3] [--threads 2] [--json] [--log-every N]
