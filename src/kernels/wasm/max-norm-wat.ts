@@ -27,17 +27,20 @@ const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 /** WAT: the lanes 0, 1 (half 0) or 2, 3 (half 1) of the f32x4 $w as f64x2. */
 const half = (h: number): string => (h === 0 ? '(f64x2.promote_low_f32x4 (local.get $w))' : `(f64x2.promote_low_f32x4 (i8x16.shuffle ${HIGH} (local.get $w) (local.get $w)))`);
 
-/** WAT: a loop over the R rows of a group from $start, $p the row's address, running `body`. */
-function rowLoop(tag: string, body: string): string {
+/** WAT: a loop of $count steps (local $counter) from $start, $p the element's address advancing by $step, running `body`. */
+function strideLoop(tag: string, counter: string, count: string, body: string): string {
   return `(local.set $p (local.get $start))
-      (local.set $r (local.get $R))
+      (local.set $${counter} (local.get $${count}))
       (block $${tag}done (loop $${tag}loop
-        (br_if $${tag}done (i32.eqz (local.get $r)))
+        (br_if $${tag}done (i32.eqz (local.get $${counter})))
         ${body}
         (local.set $p (i32.add (local.get $p) (local.get $step)))
-        (local.set $r (i32.sub (local.get $r) (i32.const 1)))
+        (local.set $${counter} (i32.sub (local.get $${counter}) (i32.const 1)))
         (br $${tag}loop)))`;
 }
+
+/** WAT: a loop over the R rows of a group from $start, $p the row's address. */
+const rowLoop = (tag: string, body: string): string => strideLoop(tag, 'r', 'R', body);
 
 function maxNormCols(): string {
   const sums = range(8).map((k) => `(local $s${k} v128)`).join(' ');
@@ -84,14 +87,7 @@ function maxNormCols(): string {
 
 function maxNormVectors(): string {
   const element = '(f64.promote_f32 (f32.load (local.get $p)))';
-  const loop = (tag: string, body: string): string => `(local.set $p (local.get $start))
-      (local.set $i (local.get $K))
-      (block $${tag}done (loop $${tag}loop
-        (br_if $${tag}done (i32.eqz (local.get $i)))
-        ${body}
-        (local.set $p (i32.add (local.get $p) (local.get $step)))
-        (local.set $i (i32.sub (local.get $i) (i32.const 1)))
-        (br $${tag}loop)))`;
+  const loop = (tag: string, body: string): string => strideLoop(tag, 'i', 'K', body);
   return `
   ;; max-norm on the vectors u in [u0, u1): K elements stride floats apart, vector u at W + u unit floats
   (func ${watParams('max_norm_vectors')}
