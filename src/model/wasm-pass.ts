@@ -1,9 +1,9 @@
 // The fast pass: every buffer of a training step lives in the WebAssembly
 // memory (the working copy of the parameters, their gradients and the
 // optimizer's state, the batch, and every Z, A, dA, delta), nothing is copied
-// per batch, and the whole step (products, sigmoid or softplus, bias sums,
+// per batch, and the whole step (products, sigmoid, softplus or relu, bias sums,
 // the update) runs in the module, on every thread; the other activations
-// (tanh, relu, maxout, softmax) run in TypeScript on the same memory. The
+// (tanh, maxout, softmax) run in TypeScript on the same memory. The
 // equations are those of pass.ts, the shapes mlp.ts's (a maxout layer's Z
 // and delta are [n, H k], its A and dA [n, H]); the parameter layout (W_l^T,
 // panels, narrow layers) is wasm-layout.ts's.
@@ -39,8 +39,8 @@ const finalizer = new FinalizationRegistry<{ rt: WasmRuntime; blocks: number[] }
 });
 
 /** The activations the module runs (elementwise-wat.ts); the others run in TypeScript. */
-type ModuleActivation = 'sigmoid' | 'softplus';
-const inModule = (f: string): f is ModuleActivation => f === 'sigmoid' || f === 'softplus';
+type ModuleActivation = 'sigmoid' | 'softplus' | 'relu';
+const inModule = (f: string): f is ModuleActivation => f === 'sigmoid' || f === 'softplus' || f === 'relu';
 
 export interface WasmPassOptions {
   capacity: number;
@@ -253,7 +253,7 @@ export class WasmPass implements TrainPass {
     }
   }
 
-  /** A_l = f_l(Z_l) for the batch's rows: sigmoid and softplus in the module, the others in TypeScript on the same memory. */
+  /** A_l = f_l(Z_l) for the batch's rows: sigmoid, softplus and relu in the module, the others in TypeScript on the same memory. */
   private activate(l: number): void {
     const { units } = this.model.slots[l];
     const f = this.inModule[l];
@@ -263,7 +263,7 @@ export class WasmPass implements TrainPass {
     else this.model.activation(l).forward(this.A[l], this.Z[l], this.n, units);
   }
 
-  /** delta_l = f_l'(Z_l) ⊙ dA_l, from the stored A_l (sigmoid) or Z_l (softplus, maxout); dropped outputs: dA_l = M_l ⊙ dE/dÃ_l s first. */
+  /** delta_l = f_l'(Z_l) ⊙ dA_l, from the stored A_l (sigmoid, relu) or Z_l (softplus, maxout); dropped outputs: dA_l = M_l ⊙ dE/dÃ_l s first. */
   private activateBackward(l: number): void {
     this.dropout?.backward(l, this.dA[l], this.n);
     const { units } = this.model.slots[l];
@@ -272,6 +272,7 @@ export class WasmPass implements TrainPass {
     const grain = grainOf(len, this.k.threads, 16, 4096);
     if (f === 'sigmoid') this.k.sigmoid_backward(len, grain, { dZ: this.delta[l], dA: this.dA[l], A: this.A[l] });
     else if (f === 'softplus') this.k.softplus_backward(len, grain, { dZ: this.delta[l], dA: this.dA[l], Z: this.Z[l] });
+    else if (f === 'relu') this.k.relu_backward(len, grain, { dZ: this.delta[l], dA: this.dA[l], A: this.A[l] });
     else this.model.activation(l).backward(this.delta[l], this.dA[l], this.A[l], this.Z[l], this.n, units);
   }
 

@@ -14,6 +14,8 @@ import { moduleCalls } from '../../src/kernels/wasm/calls.js';
 import { runGemm } from '../../src/kernels/wasm/gemm-job.js';
 import { FN } from '../../src/kernels/wasm/signatures.js';
 import { wasmRuntime } from '../../src/kernels/wasm/runtime.js';
+import { reluBackward, reluForward } from '../../src/kernels/activations.js';
+import { Rng } from '../../src/rng.js';
 
 const u = 2 ** -24;
 const gamma = (K: number): number => (K * u) / (1 - K * u);
@@ -166,6 +168,37 @@ describe('the module sigmoid', () => {
     expect(got[8]).toBeLessThan(1e-37);
     rt!.heap.release(z);
     rt!.heap.release(a);
+  });
+});
+
+describe('the module relu', () => {
+  // relu is a comparison, so the module must give activations.ts's bits exactly, specials included
+  // (reluForward maps NaN and -0 to +0; reluBackward passes dA only where A > 0), over any split
+  // of the range (the 4-lane body and the one-lane tail).
+  it('gives reluForward and reluBackward bit for bit, NaN, -0, infinities and subnormals included', () => {
+    const { runtime: rt } = wasmRuntime();
+    const n = 10_007;
+    const [z, a, g, d] = [0, 1, 2, 3].map(() => rt!.heap.alloc(4 * n));
+    const [Z, A, G, D] = [z, a, g, d].map((at) => rt!.heap.f32(at, n));
+    const rng = new Rng(11, 0);
+    for (let i = 0; i < n; i++) {
+      Z[i] = 4 * rng.uniform() - 2;
+      G[i] = i % 17 === 0 ? NaN : 4 * rng.uniform() - 2;
+    }
+    const special = [NaN, Infinity, -Infinity, 0, -0, 1e-45, -1e-45, 3.4e38, -3.4e38];
+    special.forEach((v, j) => (Z[n - 1 - j] = v));
+    rt!.fns[FN.relu](0, 4001, 0, a, z); // two calls: a split inside a 4-lane group
+    rt!.fns[FN.relu](4001, n, 0, a, z);
+    const wantA = new Float32Array(n);
+    reluForward(wantA, Z, 1, n);
+    expect(new Uint32Array(A.slice().buffer)).toEqual(new Uint32Array(wantA.buffer));
+    rt!.fns[FN.relu_backward](0, n, 0, d, g, a);
+    const wantD = new Float32Array(n);
+    reluBackward(wantD, G, A, Z, 1, n);
+    expect(new Uint32Array(D.slice().buffer)).toEqual(new Uint32Array(wantD.buffer));
+    expect(A[n - 5]).toBe(0); // -0 in, +0 out
+    expect(Object.is(A[n - 5], 0)).toBe(true);
+    for (const at of [z, a, g, d]) rt!.heap.release(at);
   });
 });
 

@@ -1,5 +1,5 @@
 // The WebAssembly text of a training step's element-wise work: the sigmoid,
-// the softplus and their derivatives, bias rows and bias gradients (column sums); the
+// the softplus, relu and their derivatives, bias rows and bias gradients (column sums); the
 // optimizers' updates (optimizers-wat.ts) are built with overElements below.
 // In JavaScript these loops were a quarter of an epoch.
 //
@@ -149,6 +149,13 @@ export function elementwiseWat(fma: boolean): string {
       return `${e.stmts}
         ${store('$dZ', `(f32x4.div (local.get $dAv) (f32x4.add ${f(1)} ${e.value}))`)}`;
     })}
+
+  ;; A = Z > 0 ? Z : 0, elements [u0, u1): activations.ts's reluForward bit for bit (a NaN or -0 gives +0),
+  ;; by masking Z with the lanes' Z > 0 (f32x4.max would keep -0 and NaN)
+  ${overElements('relu', '', ['Z'], (store) => store('$A', `(v128.and (local.get $Zv) (f32x4.gt (local.get $Zv) ${f(0)}))`))}
+
+  ;; dZ = A > 0 ? dA : 0, elements [u0, u1): reluBackward, from the stored A
+  ${overElements('relu_backward', '', ['dA', 'A'], (store) => store('$dZ', `(v128.and (local.get $dAv) (f32x4.gt (local.get $Av) ${f(0)}))`))}
 
   ;; Z[p, :] = b for the rows p in [u0, u1) of Z [., O]
   (func ${watParams('bias_rows')}

@@ -36,6 +36,8 @@ export const SIGNATURES = {
   sigmoid_backward: { kind: 'range', args: { dZ: 'ptr', dA: 'ptr', A: 'ptr' } },
   softplus: { kind: 'range', args: { A: 'ptr', Z: 'ptr' } },
   softplus_backward: { kind: 'range', args: { dZ: 'ptr', dA: 'ptr', Z: 'ptr' } },
+  relu: { kind: 'range', args: { A: 'ptr', Z: 'ptr' } },
+  relu_backward: { kind: 'range', args: { dZ: 'ptr', dA: 'ptr', A: 'ptr' } },
   bias_rows: { kind: 'range', args: { Z: 'ptr', b: 'ptr', O: 'i32' } },
   col_sums: { kind: 'range', args: { db: 'ptr', D: 'ptr', N: 'i32', O: 'i32' } },
   // the optimizers (optimizers-wat.ts; the equations in src/model/optimizer.ts)
