@@ -2,10 +2,10 @@
 // bytes it allocates in the WebAssembly memory for a network and a batch
 // (wasm-pass.ts allocates exactly this; test/model/memory.test.ts holds the
 // two equal, and src/train/memory.ts counts it in a run's estimate).
-import { panelFloats } from '../kernels/wasm/gemm-wat.js';
 import { L2_BLOCK } from '../kernels/wasm/l2-wat.js';
 import { sparseScratchBytes } from '../kernels/wasm/sparse-wat.js';
-import { layerShapes, type LayerShape } from './shape.js';
+import { layerShapes } from './shape.js';
+import { rowStride, weightFloats } from './wasm-layout.js';
 
 /**
  * Batches up to this size get whole CSRs of the first layer's input, a slot
@@ -26,9 +26,27 @@ const aligned = (bytes: number): number => Math.max(ALIGN, Math.ceil(bytes / ALI
 // (1 otherwise), and works on the layers' shapes (shape.ts): W_l [O, I] with
 // O = H k for a maxout layer, whose Z and delta have O columns, A and dA H.
 
-/** Floats of W_l in the fast pass's parameter layout (wasm-layout.ts): W_0^T in 16-column panels, the rest as they are. */
-function weightFloats(s: LayerShape, l: number): number {
-  return l === 0 ? panelFloats(s.I, s.O) : s.I * s.O;
+/**
+ * Floats of the buffers a dense layer's backward needs (wasm-pass.ts), l >= 1
+ * with 16 outputs or more. For batches up to SLOT_ROWS, dA_{l-1} [n, I] is
+ * (W_l^T delta_l^T)^T: delta_l^T [O, n] in `deltaT`, the product in `dAT`
+ * [I, n], two small transposes; and delta_l is copied into `deltaPad` with
+ * rows rowStride(O) apart for dW_l^T = A_{l-1}^T delta_l, when that differs
+ * from O. Larger batches, and shapes where the two products' edge tiles would
+ * round differently (wasm-pass.ts), transpose W_l^T into `wRowMajor` [ld, I]
+ * and read delta_l as it is.
+ */
+export function denseBackwardFloats(layers: readonly number[], capacity: number, pieces = 1): { deltaT: number; dAT: number; deltaPad: number; wRowMajor: number } {
+  const dense = layerShapes(layers, pieces).filter((s, l) => l >= 1 && s.O >= 16);
+  const most = (f: (s: { I: number; O: number }) => number): number => Math.max(0, ...dense.map(f));
+  const wRowMajor = most((s) => s.I * rowStride(s.O));
+  if (capacity > SLOT_ROWS) return { deltaT: 0, dAT: 0, deltaPad: 0, wRowMajor };
+  return {
+    deltaT: capacity * most((s) => s.O),
+    dAT: capacity * most((s) => s.I),
+    deltaPad: capacity * most((s) => (rowStride(s.O) === s.O ? 0 : rowStride(s.O))),
+    wRowMajor,
+  };
 }
 
 /** Floats of the fast pass's parameter layout: each W_l and b_l. */
@@ -69,9 +87,7 @@ export function wasmPassBytes(layers: readonly number[], capacity: number, state
   const shapes = layerShapes(layers, pieces);
   let bytes = wasmParameterBytes(layers, stateTensors, pieces) + f32(capacity * I0);
   for (const s of shapes) bytes += 2 * f32(capacity * s.O) + 2 * f32(capacity * s.units); // Z, A, dA, delta
-  let widestDense = 0; // W_l [O, I] for dA_{l-1}: layers l >= 1 with 16 outputs or more
-  for (const [l, s] of shapes.entries()) if (l >= 1 && s.O >= 16) widestDense = Math.max(widestDense, s.I * s.O);
-  bytes += aligned(4 * Math.max(1, widestDense));
+  for (const floats of Object.values(denseBackwardFloats(layers, capacity, pieces))) bytes += floats > 0 ? f32(floats) : 0;
   bytes += aligned(8 * l2Blocks(layers, pieces).reduce((a, b) => a + b, 0));
   if (capacity <= SLOT_ROWS) {
     // the CSRs of X's row pairs and pixel pairs (wasm-first-layer.ts)

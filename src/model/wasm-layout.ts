@@ -9,7 +9,10 @@
 // W_0^T, read by every batch's forward product and never transposed, is kept
 // in 16-column panels (gemm-wat.ts: [I, 16] per 16 outputs, the last padded
 // with zeros), so a tile's columns are consecutive bytes; the other W_l^T are
-// row-major. A narrow layer (l >= 1, fewer than 16 outputs: the 10 classes)
+// row-major, their rows rowStride(O) floats apart: a width whose rows would be
+// a multiple of 1 KB apart (1024 units: 4 KB) gets 16 floats of padding per
+// row, or else the rows a product's tile reads all land in the same few cache
+// sets and the 1024x1024 products of a deep net run at half speed. A narrow layer (l >= 1, fewer than 16 outputs: the 10 classes)
 // keeps W_l [O, I] as Mlp does: its forward product is a dot product per
 // output (dot-wat.ts), and dW_l = delta_l^T A_{l-1}, dA_{l-1} = delta_l W_l
 // read W_l without a transpose. Gradients and optimizer state share the
@@ -18,6 +21,17 @@
 import { panelFloats, panelIndex, PANEL_Q, ROW_MAJOR } from '../kernels/wasm/gemm-wat.js';
 import type { Vec } from '../kernels/matmul.js';
 import type { Mlp } from './mlp.js';
+
+/** Floats between the rows of a row-major W_l^T [I, O] (and of what is read beside it): O, padded by 16 when 4·O is a multiple of 1 KB. */
+export function rowStride(O: number): number {
+  return O % 256 === 0 ? O + PANEL_Q : O;
+}
+
+/** Floats of W_l in the working layout: W_0^T in 16-column panels, a narrow W_l [O, I] as it is, the other W_l^T with rowStride(O) rows. */
+export function weightFloats(s: { I: number; O: number }, l: number): number {
+  if (l === 0) return panelFloats(s.I, s.O);
+  return s.O < PANEL_Q ? s.I * s.O : s.I * rowStride(s.O);
+}
 
 export class WasmLayout {
   readonly model: Mlp;
@@ -36,9 +50,9 @@ export class WasmLayout {
     this.model = model;
     const panelled = model.slots.map((_, l) => l === 0);
     this.narrow = model.slots.map((s, l) => l > 0 && s.O < PANEL_Q);
-    this.ldW = model.slots.map((s, l) => (panelled[l] ? PANEL_Q : s.O));
+    this.ldW = model.slots.map((s, l) => (panelled[l] ? PANEL_Q : this.narrow[l] ? s.O : rowStride(s.O)));
     this.psW = model.slots.map((s, l) => (panelled[l] ? PANEL_Q * s.I : ROW_MAJOR));
-    this.wFloats = model.slots.map((s, l) => (panelled[l] ? panelFloats(s.I, s.O) : s.I * s.O));
+    this.wFloats = model.slots.map((s, l) => weightFloats(s, l));
     let P = 0;
     for (const [l, s] of model.slots.entries()) {
       this.wAt.push(P);

@@ -26,7 +26,7 @@ import type { Dropout, PassRegularization } from './dropout.js';
 import type { Mlp } from './mlp.js';
 import { newOptimizerScalars, OPTIMIZER_STATE, type OptimizerScalars, type OptimizerSettings, type OptimizerState, type StepInputs } from './optimizer.js';
 import type { TrainPass } from './pass.js';
-import { l2Blocks, scratchBytes } from './wasm-buffers.js';
+import { denseBackwardFloats, l2Blocks, scratchBytes } from './wasm-buffers.js';
 import { ModuleL2 } from './wasm-l2.js';
 import { SparseFirstLayer } from './wasm-first-layer.js';
 import { WasmLayout } from './wasm-layout.js';
@@ -70,7 +70,7 @@ export class WasmPass implements TrainPass {
   private readonly k: ModuleCalls;
   private readonly optimizer: OptimizerSettings;
   private readonly blocks: number[] = [];
-  private readonly wRowMajor: number; // W_l [O, I] for dA_{l-1}, l >= 1 (largest layer)
+  private readonly dense: Record<'deltaT' | 'dAT' | 'deltaPad' | 'wRowMajor', number>; // a dense layer's backward buffers (wasm-buffers.ts), 0 if none
   private readonly first: SparseFirstLayer; // the first layer's sparse products
   private readonly panels: PanelScratch; // gemm's packed panels (and the sparse products' CSR blocks), one per thread
   private readonly panelThreads: number; // threads the panel scratch is for (the runtime's at construction)
@@ -108,7 +108,9 @@ export class WasmPass implements TrainPass {
     this.A = perLayer('units');
     this.dA = perLayer('units');
     this.delta = perLayer('O');
-    this.wRowMajor = this.alloc(4 * Math.max(1, ...model.slots.map((s, l) => (l > 0 && !layout.narrow[l] ? s.I * s.O : 0))));
+    const dense = denseBackwardFloats(model.spec.layers, capacity, model.pieces);
+    this.dense = { deltaT: 0, dAT: 0, deltaPad: 0, wRowMajor: 0 };
+    for (const [name, floats] of Object.entries(dense) as Array<[keyof typeof dense, number]>) this.dense[name] = floats > 0 ? this.alloc(4 * floats) : 0;
     this.panelThreads = rt.threads;
     const scratch = scratchBytes(model.spec.layers, capacity, model.pieces);
     this.panels = { at: this.alloc(this.panelThreads * scratch), bytes: scratch };
@@ -208,15 +210,45 @@ export class WasmPass implements TrainPass {
         this.checkThreads();
         this.first.weightGradient(this.dW[0], input, delta, n);
       } else {
-        // dW_l^T [I, O] = A_{l-1}^T delta_l
-        this.gemm({ C: this.dW[l], ldc: layout.ldW[l], cps: layout.psW[l], A: input, ars: 1, aks: I, B: delta, ldb: O, bps: ROW_MAJOR, P: I, Q: O, K: n, acc: 0 });
-        if (l > 0) {
-          // dA_{l-1} [n, I] = delta_l [n, O] W_l [O, I], W_l from the row-major W_l^T
-          k.transpose({ dst: this.wRowMajor, src: this.W[l], rows: I, cols: O });
-          this.gemm({ C: this.dA[l - 1], ldc: I, cps: ROW_MAJOR, A: delta, ars: O, aks: 1, B: this.wRowMajor, ldb: I, bps: ROW_MAJOR, P: n, Q: I, K: O, acc: 0 });
-        }
+        this.denseBackward(l, n);
       }
       k.col_sums(O, O, { db: this.db[l], D: delta, N: n, O });
+    }
+  }
+
+  /**
+   * dW_l^T [I, O] = A_{l-1}^T delta_l and dA_{l-1} [n, I] = delta_l W_l for a
+   * dense layer l >= 1, W_l^T row-major with rows ld apart. Small batches:
+   * delta_l's rows copied ld apart (so the product's reads of B spread over
+   * the cache sets as W_l^T's do), and dA_{l-1} = (W_l^T delta_l^T)^T, the
+   * same sums in the same order as delta_l W_l without transposing W_l^T.
+   * Large batches: W_l [ld, I] transposed from W_l^T, delta_l as it is.
+   *
+   * The two forms of dA_{l-1} give the same bits except at gemm's scalar
+   * corner (rows past the last 4, columns past the last 8: mul then add, not
+   * fused, gemm-wat.ts), which is [n, I]'s in one and [I, n]'s in the other:
+   * the transposed form is taken only when neither has one.
+   */
+  private denseBackward(l: number, n: number): void {
+    const { I, O } = this.model.slots[l];
+    const { k } = this;
+    const { deltaT, dAT, deltaPad, wRowMajor } = this.dense;
+    const ld = this.layout.ldW[l];
+    const delta = this.delta[l];
+    let B: Float32Array | number = delta;
+    if (ld !== O && deltaPad !== 0) {
+      k.copy_rows(n, grainOf(n, k.threads, 1, 32), { dst: deltaPad, ldd: ld, src: delta, lds: O, cols: O });
+      B = deltaPad;
+    }
+    this.gemm({ C: this.dW[l], ldc: ld, cps: ROW_MAJOR, A: this.inputs[l], ars: 1, aks: I, B, ldb: B === delta ? O : ld, bps: ROW_MAJOR, P: I, Q: O, K: n, acc: 0 });
+    const corner = (rows: number, cols: number): boolean => rows % 4 !== 0 && cols % 8 !== 0;
+    if (deltaT !== 0 && !corner(n, I) && !corner(I, n)) {
+      k.transpose({ dst: deltaT, src: delta, rows: n, cols: O });
+      this.gemm({ C: dAT, ldc: n, cps: ROW_MAJOR, A: this.W[l], ars: ld, aks: 1, B: deltaT, ldb: n, bps: ROW_MAJOR, P: I, Q: n, K: O, acc: 0 });
+      k.transpose({ dst: this.dA[l - 1], src: dAT, rows: I, cols: n });
+    } else {
+      k.transpose({ dst: wRowMajor, src: this.W[l], rows: I, cols: ld });
+      this.gemm({ C: this.dA[l - 1], ldc: I, cps: ROW_MAJOR, A: delta, ars: O, aks: 1, B: wRowMajor, ldb: I, bps: ROW_MAJOR, P: n, Q: I, K: O, acc: 0 });
     }
   }
 

@@ -14,7 +14,7 @@
 // one thread in the reference's order: the bits are the reference's.
 import type { MaskKey } from '../kernels/dropout.js';
 import type { ModuleCalls } from '../kernels/wasm/calls.js';
-import { PANEL_Q } from '../kernels/wasm/gemm-wat.js';
+import { PANEL_Q, ROW_MAJOR } from '../kernels/wasm/gemm-wat.js';
 import { grainOf } from '../kernels/wasm/pool.js';
 import { Dropout, NO_PASS_REGULARIZATION, type PassRegularization } from './dropout.js';
 import type { Mlp } from './mlp.js';
@@ -38,7 +38,7 @@ export function moduleMaxNorm(k: ModuleCalls, layout: WasmLayout, W: readonly Fl
       continue;
     }
     // whole groups of 16 columns: all of a panelled W^T (its floats include the padding), the full ones of a row-major one
-    const groups = Math.floor(layout.wFloats[l] / (I * PANEL_Q));
+    const groups = layout.psW[l] === ROW_MAJOR ? Math.floor(O / PANEL_Q) : layout.wFloats[l] / (I * PANEL_Q);
     if (groups > 0) k.max_norm_cols(groups, grainOf(groups, k.threads, 1), { W: W[l], R: I, ld: layout.ldW[l], ps: layout.psW[l], c });
     const rest = O - groups * PANEL_Q;
     if (rest > 0) {

@@ -52,7 +52,7 @@ describe('wasmPassBytes = the bytes WasmPass allocates', () => {
   // Slots (batch <= 1024), larger batches (no CSR, per-thread CSR blocks in the
   // scratch; with a small first layer the gemm panels outgrow them), narrow and
   // wide second layers, a wide first layer that is not a multiple of 16 (panel
-  // padding), deep nets.
+  // padding), deep nets, hidden layers whose W^T rows are padded (wasm-layout.ts).
   it.each<[number[], number]>([
     [[784, 300, 10], 100],
     [[784, 300, 10], 1],
@@ -64,6 +64,8 @@ describe('wasmPassBytes = the bytes WasmPass allocates', () => {
     [[784, 100, 40, 10], 128],
     [[784, 64, 64, 64, 3], 7],
     [[5, 3], 2],
+    [[784, 1024, 256, 10], 128], // rows padded to rowStride (1040, 272): the delta copy, delta^T and dA^T
+    [[784, 1024, 256, 10], 2000], // the same wide layers, a batch too large for them
   ])('%j, batch %i', (layers, capacity) => {
     const model = new Mlp({ layers, hidden: 'sigmoid', output: 'sigmoid' });
     const pass = new WasmPass(model, rt, { capacity, optimizer: SGD });

@@ -87,6 +87,10 @@ const CASES: Case[] = [
   { layers: [37, 7, 5, 10], hidden: 'maxout', pieces: 3, output: 'sigmoid', n: 6, zeros: 0 },
   { layers: [50, 33, 21, 10], hidden: 'maxout', pieces: 2, output: 'softmax', n: 13, zeros: 0.6 },
   { layers: [784, 30, 10], hidden: 'maxout', pieces: 2, output: 'softmax', n: 1100, zeros: 0.81 },
+  // W^T rows padded (256 -> 272, 512 -> 528 floats: wasm-layout.ts's rowStride), relu in the module;
+  // dA by (W^T delta^T)^T (n = 12), and by delta W where gemm's edges would differ (n = 10)
+  { layers: [40, 256, 512, 10], hidden: 'relu', output: 'softmax', n: 12, zeros: 0.3 },
+  { layers: [40, 256, 512, 10], hidden: 'relu', output: 'softmax', n: 10, zeros: 0.3 },
 ];
 
 function makeModel(c: Case, seed: number): Mlp {
@@ -182,6 +186,28 @@ describe('WasmPass: the training pass in the WebAssembly memory', () => {
       return out;
     };
     expectSameBitsOnThreads((t) => rt.setThreads(t), run);
+  });
+
+  // A small batch takes dA_{l-1} = (W_l^T delta_l^T)^T with delta_l copied into padded rows; a pass
+  // for batches over SLOT_ROWS transposes W_l^T and reads delta_l as it is (wasm-pass.ts): same bits.
+  it('the two forms of a wide layer\'s backward (small and large batch capacity) give the same bits', () => {
+    const run = (capacity: number): Float32Array[] => {
+      const model = makeModel({ layers: [784, 1024, 256, 10], hidden: 'relu', output: 'softmax', n: 0, zeros: 0 }, 8);
+      const n = 128;
+      const wp = wasmPass(model, capacity);
+      wp.load(model.params, { velocity: new Float32Array(model.params.length) });
+      wp.X.set(pixels(n * 784, new Rng(4, 0), 0.81));
+      wp.forward(n);
+      for (let i = 0; i < n * 10; i++) wp.dY[i] = Math.sin(i);
+      wp.backwardOutput();
+      wp.backwardLayers();
+      const out = [wp.dA[0].slice(0, n * 1024), wp.grads.slice()];
+      wp.dispose();
+      return out;
+    };
+    const [small, large] = [run(128), run(1100)];
+    for (const [j, a] of small.entries()) expect(Buffer.from(a.buffer).equals(Buffer.from(large[j].buffer)), `array ${j}`).toBe(true);
+    expect(small[0].some((v) => v !== 0)).toBe(true);
   });
 
   it.each([

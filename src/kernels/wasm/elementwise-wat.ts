@@ -1,5 +1,5 @@
 // The WebAssembly text of a training step's element-wise work: the sigmoid,
-// the softplus, relu and their derivatives, bias rows and bias gradients (column sums); the
+// the softplus, relu and their derivatives, bias rows and bias gradients (column sums), row copies; the
 // optimizers' updates (optimizers-wat.ts) are built with overElements below.
 // In JavaScript these loops were a quarter of an epoch.
 //
@@ -165,6 +165,21 @@ export function elementwiseWat(fma: boolean): string {
       (br_if $done (i32.ge_u (local.get $u0) (local.get $u1)))
       (memory.copy (local.get $Z) (local.get $b) (local.get $O))
       (local.set $Z (i32.add (local.get $Z) (local.get $O)))
+      (local.set $u0 (i32.add (local.get $u0) (i32.const 1)))
+      (br $loop)))
+  )
+
+  ;; dst[p, 0:cols] = src[p, 0:cols] for the rows p in [u0, u1); rows ldd and lds floats apart
+  (func ${watParams('copy_rows')}
+    (local.set $ldd (i32.shl (local.get $ldd) (i32.const 2)))
+    (local.set $lds (i32.shl (local.get $lds) (i32.const 2)))
+    (local.set $dst (i32.add (local.get $dst) (i32.mul (local.get $u0) (local.get $ldd))))
+    (local.set $src (i32.add (local.get $src) (i32.mul (local.get $u0) (local.get $lds))))
+    (block $done (loop $loop
+      (br_if $done (i32.ge_u (local.get $u0) (local.get $u1)))
+      (memory.copy (local.get $dst) (local.get $src) (i32.shl (local.get $cols) (i32.const 2)))
+      (local.set $dst (i32.add (local.get $dst) (local.get $ldd)))
+      (local.set $src (i32.add (local.get $src) (local.get $lds)))
       (local.set $u0 (i32.add (local.get $u0) (i32.const 1)))
       (br $loop)))
   )

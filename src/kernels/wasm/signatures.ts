@@ -39,6 +39,7 @@ export const SIGNATURES = {
   relu: { kind: 'range', args: { A: 'ptr', Z: 'ptr' } },
   relu_backward: { kind: 'range', args: { dZ: 'ptr', dA: 'ptr', A: 'ptr' } },
   bias_rows: { kind: 'range', args: { Z: 'ptr', b: 'ptr', O: 'i32' } },
+  copy_rows: { kind: 'range', args: { dst: 'ptr', ldd: 'i32', src: 'ptr', lds: 'i32', cols: 'i32' } },
   col_sums: { kind: 'range', args: { db: 'ptr', D: 'ptr', N: 'i32', O: 'i32' } },
   // the optimizers (optimizers-wat.ts; the equations in src/model/optimizer.ts)
   sgd: { kind: 'range', args: { P: 'ptr', V: 'ptr', G: 'ptr', mu: 'f32', scale: 'f32', lr: 'f32' } },
