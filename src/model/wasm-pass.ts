@@ -10,7 +10,8 @@
 //
 // The first layer's input is MNIST pixels, 81% zero: its forward product runs
 // on compressed pairs of rows of X, its weight gradient X^T delta on
-// compressed pairs of X's columns (pixel pairs): wasm-first-layer.ts.
+// compressed pairs of X's columns (pixel pairs): wasm-first-layer.ts. The
+// backward of the other dense layers is wasm-dense.ts's.
 // Dropout's masks and max-norm run in the module too (wasm-regularization.ts).
 //
 // The canonical copy (model.params and optimizer state, PyTorch layout) is
@@ -27,6 +28,7 @@ import type { Mlp } from './mlp.js';
 import { newOptimizerScalars, OPTIMIZER_STATE, type OptimizerScalars, type OptimizerSettings, type OptimizerState, type StepInputs } from './optimizer.js';
 import type { TrainPass } from './pass.js';
 import { denseBackwardFloats, l2Blocks, scratchBytes } from './wasm-buffers.js';
+import { denseBackward, type DenseBuffers } from './wasm-dense.js';
 import { ModuleL2 } from './wasm-l2.js';
 import { SparseFirstLayer } from './wasm-first-layer.js';
 import { WasmLayout } from './wasm-layout.js';
@@ -70,7 +72,8 @@ export class WasmPass implements TrainPass {
   private readonly k: ModuleCalls;
   private readonly optimizer: OptimizerSettings;
   private readonly blocks: number[] = [];
-  private readonly dense: Record<'deltaT' | 'dAT' | 'deltaPad' | 'wRowMajor', number>; // a dense layer's backward buffers (wasm-buffers.ts), 0 if none
+  private readonly dense: DenseBuffers; // a dense layer's backward buffers (wasm-dense.ts), 0 if none
+  private readonly gemmOnThreads = (g: GemmOperands): void => this.gemm(g);
   private readonly first: SparseFirstLayer; // the first layer's sparse products
   private readonly panels: PanelScratch; // gemm's packed panels (and the sparse products' CSR blocks), one per thread
   private readonly panelThreads: number; // threads the panel scratch is for (the runtime's at construction)
@@ -210,45 +213,10 @@ export class WasmPass implements TrainPass {
         this.checkThreads();
         this.first.weightGradient(this.dW[0], input, delta, n);
       } else {
-        this.denseBackward(l, n);
+        const d = { I, O, ld: layout.ldW[l], W: this.W[l], dW: this.dW[l], delta, input, dA: this.dA[l - 1] };
+        denseBackward(k, this.gemmOnThreads, this.dense, d, n); // wasm-dense.ts
       }
       k.col_sums(O, O, { db: this.db[l], D: delta, N: n, O });
-    }
-  }
-
-  /**
-   * dW_l^T [I, O] = A_{l-1}^T delta_l and dA_{l-1} [n, I] = delta_l W_l for a
-   * dense layer l >= 1, W_l^T row-major with rows ld apart. Small batches:
-   * delta_l's rows copied ld apart (so the product's reads of B spread over
-   * the cache sets as W_l^T's do), and dA_{l-1} = (W_l^T delta_l^T)^T, the
-   * same sums in the same order as delta_l W_l without transposing W_l^T.
-   * Large batches: W_l [ld, I] transposed from W_l^T, delta_l as it is.
-   *
-   * The two forms of dA_{l-1} give the same bits except at gemm's scalar
-   * corner (rows past the last 4, columns past the last 8: mul then add, not
-   * fused, gemm-wat.ts), which is [n, I]'s in one and [I, n]'s in the other:
-   * the transposed form is taken only when neither has one.
-   */
-  private denseBackward(l: number, n: number): void {
-    const { I, O } = this.model.slots[l];
-    const { k } = this;
-    const { deltaT, dAT, deltaPad, wRowMajor } = this.dense;
-    const ld = this.layout.ldW[l];
-    const delta = this.delta[l];
-    let B: Float32Array | number = delta;
-    if (ld !== O && deltaPad !== 0) {
-      k.copy_rows(n, grainOf(n, k.threads, 1, 32), { dst: deltaPad, ldd: ld, src: delta, lds: O, cols: O });
-      B = deltaPad;
-    }
-    this.gemm({ C: this.dW[l], ldc: ld, cps: ROW_MAJOR, A: this.inputs[l], ars: 1, aks: I, B, ldb: B === delta ? O : ld, bps: ROW_MAJOR, P: I, Q: O, K: n, acc: 0 });
-    const corner = (rows: number, cols: number): boolean => rows % 4 !== 0 && cols % 8 !== 0;
-    if (deltaT !== 0 && !corner(n, I) && !corner(I, n)) {
-      k.transpose({ dst: deltaT, src: delta, rows: n, cols: O });
-      this.gemm({ C: dAT, ldc: n, cps: ROW_MAJOR, A: this.W[l], ars: ld, aks: 1, B: deltaT, ldb: n, bps: ROW_MAJOR, P: I, Q: n, K: O, acc: 0 });
-      k.transpose({ dst: this.dA[l - 1], src: dAT, rows: I, cols: n });
-    } else {
-      k.transpose({ dst: wRowMajor, src: this.W[l], rows: I, cols: ld });
-      this.gemm({ C: this.dA[l - 1], ldc: I, cps: ROW_MAJOR, A: delta, ars: O, aks: 1, B: wRowMajor, ldb: I, bps: ROW_MAJOR, P: n, Q: I, K: O, acc: 0 });
     }
   }
 
