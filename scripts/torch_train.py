@@ -14,7 +14,8 @@ The config is resolved by `mlp-train --print-config`, so defaults and --set
 mean what they mean there. Mirrored: the network, init and output bias prior,
 the summed objective (mse or cross-entropy, L2 on the weights once per batch)
 stepped on E/d, the lr schedule and warm-up per step, the batches (the last
-short one kept, reshuffled each epoch from the file order), the validation
+short one kept, reshuffled each epoch from the file order), dropout and
+max-norm (torch.nn.Dropout, Tensor.renorm_), softplus and maxout units, the validation
 split, best-validation tracking and early stopping. The test accuracy is the
 last epoch's weights', as summary.json's test_accuracy; with a validation
 split the best-validation weights' is printed too (summary.json's best).
@@ -41,7 +42,18 @@ import yaml
 from epoch_common import DATA, ROOT
 
 Data = dict[str, tuple[torch.Tensor, torch.Tensor]]  # name -> (images [n, 784] float32, labels [n] int64)
-ACTIVATIONS = {"sigmoid": torch.nn.Sigmoid, "tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}
+ACTIVATIONS = {"sigmoid": torch.nn.Sigmoid, "tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "softplus": torch.nn.Softplus}
+
+
+class Maxout(torch.nn.Module):
+    """Unit h of a Linear(in, H*k) is the max of its k pieces z[h*k + j] (pieces fastest), as model.hidden: maxout."""
+
+    def __init__(self, k: int):
+        super().__init__()
+        self.k = k
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return z.view(z.shape[0], -1, self.k).max(dim=-1).values
 
 
 def arguments() -> argparse.Namespace:
@@ -106,13 +118,19 @@ def load_data(cfg: dict, seed: int) -> Data:
     return out
 
 
-def build_model(m: dict) -> torch.nn.Sequential:
-    """Linear layers with the hidden activation between them; the output activation is applied by outputs()."""
+def build_model(m: dict, dropout: dict) -> torch.nn.Sequential:
+    """Linear layers with the hidden activation (and dropout) between them; the output activation is applied by outputs()."""
     sizes = m["layers"]
-    layers: list[torch.nn.Module] = []
-    for I, O in zip(sizes[:-1], sizes[1:]):
-        layers += [torch.nn.Linear(I, O), ACTIVATIONS[m["hidden"]]()]
-    net = torch.nn.Sequential(*layers[:-1])
+    k = m["maxout_pieces"] if m["hidden"] == "maxout" else 1
+    layers: list[torch.nn.Module] = [torch.nn.Dropout(dropout["input"])] if dropout["input"] > 0 else []
+    for l, (I, O) in enumerate(zip(sizes[:-1], sizes[1:])):
+        if l == len(sizes) - 2:
+            layers.append(torch.nn.Linear(I, O))
+            break
+        layers += [torch.nn.Linear(I, O * k), Maxout(k) if k > 1 else ACTIVATIONS[m["hidden"]]()]
+        if dropout["hidden"] > 0:
+            layers.append(torch.nn.Dropout(dropout["hidden"]))
+    net = torch.nn.Sequential(*layers)
     with torch.no_grad():
         for lin in linears(net):
             init_weight(lin.weight, m["init"])
@@ -187,7 +205,10 @@ def step_lr(t: dict, e: int, step: int) -> float:
 @torch.no_grad()
 def accuracy(net: torch.nn.Sequential, data: tuple[torch.Tensor, torch.Tensor]) -> float:
     X, L = data
-    return (net(X).argmax(dim=1) == L).double().mean().item()  # argmax of the logits = of the outputs
+    net.eval()  # no dropout
+    hits = (net(X).argmax(dim=1) == L).double().mean().item()  # argmax of the logits = of the outputs
+    net.train()
+    return hits
 
 
 def train_epoch(net: torch.nn.Sequential, opt: torch.optim.Optimizer, cfg: dict, data: Data, e: int, gen: torch.Generator) -> float:
@@ -213,6 +234,11 @@ def train_epoch(net: torch.nn.Sequential, opt: torch.optim.Optimizer, cfg: dict,
         opt.zero_grad(set_to_none=True)
         (E / len(lb)).backward()
         opt.step()
+        c = float(cfg["regularization"]["max_norm"])
+        if c > 0:  # every unit's incoming weights (a row of W) onto the ball of radius c
+            with torch.no_grad():
+                for lin in linears(net):
+                    lin.weight.renorm_(2, 0, c)
     return total / n
 
 
@@ -220,7 +246,7 @@ def train_seed(cfg: dict, seed: int, log_every: int, out: TextIO) -> dict:
     """Train model.seed = seed; the last weights' test accuracy, and the best-validation weights' when split."""
     torch.manual_seed(seed)
     data = load_data(cfg, seed)
-    net = build_model(cfg["model"])
+    net = build_model(cfg["model"], cfg["regularization"]["dropout"])
     opt = make_optimizer(net, cfg["training"])
     gen = torch.Generator().manual_seed(seed)
     patience = cfg["training"]["early_stopping"]["patience"]
