@@ -11,7 +11,7 @@ import { rowStride, weightFloats } from './wasm-layout.js';
  * Batches up to this size get whole CSRs of the first layer's input, a slot
  * per pair (csr_slots, built on every thread; 12 bytes per pixel per row);
  * larger ones none: each thread builds the CSR of a few pairs in its scratch
- * (spmm_x, spmm_xt; wasm-first-layer.ts).
+ * (spmm_x, spmm_xt; wasm-sparse-layer.ts).
  */
 export const SLOT_ROWS = 1024;
 /** Samples per spmm_xt call of a large batch's weight gradient: a block of delta [512, 300] is 600 KB, within a core's L2. */
@@ -49,6 +49,19 @@ export function denseBackwardFloats(layers: readonly number[], capacity: number,
   };
 }
 
+/**
+ * Whether the dense layers l >= 1 (16 outputs or more) run their forward and
+ * weight-gradient products over compressed pairs of their input
+ * (wasm-sparse-layer.ts), as the first layer does over X: relu outputs are
+ * zero for every inactive unit (half or more), and dropout zeros more. Batches
+ * up to SLOT_ROWS only (whole CSRs), and O a multiple of 8: past the last 8
+ * columns gemm and spmm round differently; other units keep the dense gemm,
+ * whose bits the sparse products give.
+ */
+export function sparseHidden(hidden: string, capacity: number, O: number): boolean {
+  return hidden === 'relu' && capacity <= SLOT_ROWS && O % 8 === 0;
+}
+
 /** Floats of the fast pass's parameter layout: each W_l and b_l. */
 function workingCount(layers: readonly number[], pieces: number): number {
   let P = 0;
@@ -78,10 +91,10 @@ export function scratchBytes(layers: readonly number[], capacity: number, pieces
 
 /**
  * Bytes the fast pass (WasmPass) allocates in the WebAssembly memory for a
- * batch of `capacity` rows: every block as wasm-pass.ts asks for it, rounded
- * to the allocator's 64 bytes.
+ * batch of `capacity` rows and `hidden` units: every block as wasm-pass.ts asks
+ * for it, rounded to the allocator's 64 bytes.
  */
-export function wasmPassBytes(layers: readonly number[], capacity: number, stateTensors: number, threads: number, pieces = 1): number {
+export function wasmPassBytes(layers: readonly number[], capacity: number, stateTensors: number, threads: number, pieces = 1, hidden = 'sigmoid'): number {
   const f32 = (floats: number): number => aligned(4 * floats);
   const I0 = layers[0];
   const shapes = layerShapes(layers, pieces);
@@ -90,9 +103,11 @@ export function wasmPassBytes(layers: readonly number[], capacity: number, state
   for (const floats of Object.values(denseBackwardFloats(layers, capacity, pieces))) bytes += floats > 0 ? f32(floats) : 0;
   bytes += aligned(8 * l2Blocks(layers, pieces).reduce((a, b) => a + b, 0));
   if (capacity <= SLOT_ROWS) {
-    // the CSRs of X's row pairs and pixel pairs (wasm-first-layer.ts)
-    bytes += aligned(8 * Math.ceil(capacity / 2)) + aligned(12 * 2 * Math.ceil(capacity / 2) * I0);
-    bytes += aligned(8 * Math.ceil(I0 / 2)) + aligned(12 * Math.ceil(I0 / 2) * capacity);
+    // the CSRs of the input's row pairs and column pairs (wasm-sparse-layer.ts): X's, and a sparse hidden layer's A_{l-1}
+    const slots = (I: number): number =>
+      aligned(8 * Math.ceil(capacity / 2)) + aligned(12 * 2 * Math.ceil(capacity / 2) * I) + aligned(8 * Math.ceil(I / 2)) + aligned(12 * Math.ceil(I / 2) * capacity);
+    bytes += slots(I0);
+    for (const [l, s] of shapes.entries()) if (l >= 1 && s.O >= 16 && sparseHidden(hidden, capacity, s.O)) bytes += slots(s.I);
   }
   bytes += aligned(threads * scratchBytes(layers, capacity, pieces));
   return bytes;

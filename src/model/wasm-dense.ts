@@ -21,6 +21,7 @@ import type { ModuleCalls, Operand } from '../kernels/wasm/calls.js';
 import type { GemmOperands } from '../kernels/wasm/gemm-job.js';
 import { ROW_MAJOR } from '../kernels/wasm/gemm-wat.js';
 import { grainOf } from '../kernels/wasm/pool.js';
+import type { SparseLayer } from './wasm-sparse-layer.js';
 
 /** The byte addresses of the backward's buffers (0: none). */
 export type DenseBuffers = Record<'deltaT' | 'dAT' | 'deltaPad' | 'wRowMajor', number>;
@@ -40,8 +41,8 @@ export interface DenseLayer {
 /** A gemm has a scalar corner when its rows are not a multiple of 4 and its columns not of 8. */
 const corner = (rows: number, cols: number): boolean => rows % 4 !== 0 && cols % 8 !== 0;
 
-/** dW_l^T and dA_{l-1} for a batch of n rows; `gemm` runs C (+)= A B on every thread. */
-export function denseBackward(k: ModuleCalls, gemm: (g: GemmOperands) => void, buf: DenseBuffers, d: DenseLayer, n: number): void {
+/** dW_l^T and dA_{l-1} for a batch of n rows; `gemm` runs C (+)= A B on every thread, `sparse` (if any) the weight gradient over A_{l-1}'s zeros. */
+export function denseBackward(k: ModuleCalls, gemm: (g: GemmOperands) => void, buf: DenseBuffers, d: DenseLayer, n: number, sparse: SparseLayer | null): void {
   const { I, O, ld, delta } = d;
   let B: Operand = delta;
   let ldb = O;
@@ -49,7 +50,8 @@ export function denseBackward(k: ModuleCalls, gemm: (g: GemmOperands) => void, b
     k.copy_rows(n, grainOf(n, k.threads, 1, 32), { dst: buf.deltaPad, ldd: ld, src: delta, lds: O, cols: O });
     [B, ldb] = [buf.deltaPad, ld];
   }
-  gemm({ C: d.dW, ldc: ld, cps: ROW_MAJOR, A: d.input, ars: 1, aks: I, B, ldb, bps: ROW_MAJOR, P: I, Q: O, K: n, acc: 0 });
+  if (sparse) sparse.weightGradient(d.dW, d.input, B, n, ldb);
+  else gemm({ C: d.dW, ldc: ld, cps: ROW_MAJOR, A: d.input, ars: 1, aks: I, B, ldb, bps: ROW_MAJOR, P: I, Q: O, K: n, acc: 0 });
   if (buf.deltaT !== 0 && !corner(n, I) && !corner(I, n)) {
     k.transpose({ dst: buf.deltaT, src: delta, rows: n, cols: O });
     gemm({ C: buf.dAT, ldc: n, cps: ROW_MAJOR, A: d.W, ars: ld, aks: 1, B: buf.deltaT, ldb: n, bps: ROW_MAJOR, P: I, Q: n, K: O, acc: 0 });

@@ -10,8 +10,9 @@
 //
 // The first layer's input is MNIST pixels, 81% zero: its forward product runs
 // on compressed pairs of rows of X, its weight gradient X^T delta on
-// compressed pairs of X's columns (pixel pairs): wasm-first-layer.ts. The
-// backward of the other dense layers is wasm-dense.ts's.
+// compressed pairs of X's columns (pixel pairs): wasm-sparse-layer.ts; so do
+// the layers after relu units, whose inputs are half zeros or more. The
+// backward of the dense layers l >= 1 is wasm-dense.ts's.
 // Dropout's masks and max-norm run in the module too (wasm-regularization.ts).
 //
 // The canonical copy (model.params and optimizer state, PyTorch layout) is
@@ -27,10 +28,10 @@ import type { Dropout, PassRegularization } from './dropout.js';
 import type { Mlp } from './mlp.js';
 import { newOptimizerScalars, OPTIMIZER_STATE, type OptimizerScalars, type OptimizerSettings, type OptimizerState, type StepInputs } from './optimizer.js';
 import type { TrainPass } from './pass.js';
-import { denseBackwardFloats, l2Blocks, scratchBytes } from './wasm-buffers.js';
+import { denseBackwardFloats, l2Blocks, scratchBytes, sparseHidden } from './wasm-buffers.js';
 import { denseBackward, type DenseBuffers } from './wasm-dense.js';
 import { ModuleL2 } from './wasm-l2.js';
-import { SparseFirstLayer } from './wasm-first-layer.js';
+import { SparseLayer } from './wasm-sparse-layer.js';
 import { WasmLayout } from './wasm-layout.js';
 import { moduleDropout, moduleMaxNorm } from './wasm-regularization.js';
 import { moduleStep } from './wasm-step.js';
@@ -74,7 +75,8 @@ export class WasmPass implements TrainPass {
   private readonly blocks: number[] = [];
   private readonly dense: DenseBuffers; // a dense layer's backward buffers (wasm-dense.ts), 0 if none
   private readonly gemmOnThreads = (g: GemmOperands): void => this.gemm(g);
-  private readonly first: SparseFirstLayer; // the first layer's sparse products
+  private readonly first: SparseLayer; // the first layer's sparse products
+  private readonly sparse: Array<SparseLayer | null>; // per layer l >= 1: products over the zeros of relu (wasm-buffers.ts sparseHidden)
   private readonly panels: PanelScratch; // gemm's packed panels (and the sparse products' CSR blocks), one per thread
   private readonly panelThreads: number; // threads the panel scratch is for (the runtime's at construction)
   private readonly inModule: Array<ModuleActivation | null>; // per layer: f_l when the module runs it
@@ -118,7 +120,11 @@ export class WasmPass implements TrainPass {
     const scratch = scratchBytes(model.spec.layers, capacity, model.pieces);
     this.panels = { at: this.alloc(this.panelThreads * scratch), bytes: scratch };
     const { I, O } = model.slots[0];
-    this.first = new SparseFirstLayer(this.k, (bytes) => this.alloc(bytes), capacity, { I, O, ldW: layout.ldW[0], psW: layout.psW[0] }, this.panels);
+    this.first = new SparseLayer(this.k, (bytes) => this.alloc(bytes), capacity, { I, O, ldW: layout.ldW[0], psW: layout.psW[0] }, this.panels);
+    this.sparse = model.slots.map((sl, l) =>
+      l > 0 && !layout.narrow[l] && sparseHidden(model.spec.hidden, capacity, sl.O)
+        ? new SparseLayer(this.k, (bytes) => this.alloc(bytes), capacity, { I: sl.I, O: sl.O, ldW: layout.ldW[l], psW: ROW_MAJOR }, this.panels)
+        : null);
     this.dropout = moduleDropout(this.k, model, capacity, o.regularization, f32);
     this.maxNorm = o.regularization?.maxNorm ?? 0;
     const f64 = (count: number): Float64Array => rt.heap.f64(this.alloc(8 * count), count);
@@ -175,11 +181,14 @@ export class WasmPass implements TrainPass {
     for (let l = 0; l < m.L; l++) {
       const { I, O } = m.slots[l];
       const Z = this.Z[l];
+      const sparse = this.sparse[l];
       this.inputs[l] = input;
       k.bias_rows(n, grainOf(n, threads, 1, 256), { Z, b: this.b[l], O });
       if (l === 0) {
         this.checkThreads(); // the sparse products of large batches use the panel scratch too
         this.first.forward(Z, input, this.W[0], n);
+      } else if (sparse !== null) {
+        sparse.forward(Z, input, this.W[l], n);
       } else if (layout.narrow[l]) {
         k.dot_rows(n, grainOf(n, threads, 2, 32), { C: Z, A: input, W: this.W[l], K: I, O });
       } else {
@@ -214,7 +223,7 @@ export class WasmPass implements TrainPass {
         this.first.weightGradient(this.dW[0], input, delta, n);
       } else {
         const d = { I, O, ld: layout.ldW[l], W: this.W[l], dW: this.dW[l], delta, input, dA: this.dA[l - 1] };
-        denseBackward(k, this.gemmOnThreads, this.dense, d, n); // wasm-dense.ts
+        denseBackward(k, this.gemmOnThreads, this.dense, d, n, this.sparse[l]); // wasm-dense.ts
       }
       k.col_sums(O, O, { db: this.db[l], D: delta, N: n, O });
     }

@@ -29,7 +29,7 @@ export function trainMemory(cfg: Config, train: Dataset, validation: Dataset | n
   let batch = 4 * N * O + N; // targets D, batch labels
   if (t.kernel === 'wasm') {
     const threads = t.threads === 'auto' ? availableParallelism() : t.threads;
-    const all = wasmPassBytes(layers, N, k, threads, pieces);
+    const all = wasmPassBytes(layers, N, k, threads, pieces, cfg.model.hidden);
     const params = wasmParameterBytes(layers, k, pieces);
     parameters += params;
     batch += all - params;

@@ -77,6 +77,23 @@ describe('wasmPassBytes = the bytes WasmPass allocates', () => {
   });
 });
 
+describe('relu: the hidden layers\' CSR slots (wasm-sparse-layer.ts) are counted', () => {
+  const rt = wasmRuntime().runtime!;
+  it.each<[number[], number]>([
+    [[784, 1024, 1024, 10], 128],
+    [[784, 300, 10], 100], // no layer after a relu but the narrow output: nothing more
+    [[784, 1024, 256, 10], 1500], // over SLOT_ROWS: dense products, no slots
+  ])('%j, batch %i', (layers, capacity) => {
+    const model = new Mlp({ layers, hidden: 'relu', output: 'softmax' });
+    const pass = new WasmPass(model, rt, { capacity, optimizer: SGD });
+    try {
+      expect(heapBytes(rt, pass)).toBe(wasmPassBytes(layers, capacity, 1, rt.threads, 1, 'relu'));
+    } finally {
+      pass.dispose();
+    }
+  });
+});
+
 describe('maxout: memory counts the real shapes (W [H k, in]; Z, delta H k wide, A, dA H)', () => {
   const rt = wasmRuntime().runtime!;
   it.each<[number[], number, number]>([

@@ -188,12 +188,15 @@ describe('WasmPass: the training pass in the WebAssembly memory', () => {
     expectSameBitsOnThreads((t) => rt.setThreads(t), run);
   });
 
-  // A small batch takes dA_{l-1} = (W_l^T delta_l^T)^T with delta_l copied into padded rows; a pass
-  // for batches over SLOT_ROWS transposes W_l^T and reads delta_l as it is (wasm-pass.ts): same bits.
-  it('the two forms of a wide layer\'s backward (small and large batch capacity) give the same bits', () => {
+  // A pass for small batches runs a relu net's hidden layers over its inputs' zeros (wasm-sparse-layer.ts)
+  // and takes dA_{l-1} = (W_l^T delta_l^T)^T with delta_l copied into padded rows; a pass for batches over
+  // SLOT_ROWS runs the dense gemm, transposes W_l^T and reads delta_l as it is (wasm-dense.ts): same bits.
+  it.each<[number[], number]>([
+    [[784, 1024, 256, 10], 128],
+    [[784, 200, 296, 24, 10], 10], // 296 and 24 outputs: not multiples of 16; batch 10: gemm's edge tiles
+  ])('a relu net %j: the sparse and transposed products (batch %i) give the dense ones\' bits', (layers, n) => {
     const run = (capacity: number): Float32Array[] => {
-      const model = makeModel({ layers: [784, 1024, 256, 10], hidden: 'relu', output: 'softmax', n: 0, zeros: 0 }, 8);
-      const n = 128;
+      const model = makeModel({ layers, hidden: 'relu', output: 'softmax', n: 0, zeros: 0 }, 8);
       const wp = wasmPass(model, capacity);
       wp.load(model.params, { velocity: new Float32Array(model.params.length) });
       wp.X.set(pixels(n * 784, new Rng(4, 0), 0.81));
@@ -201,13 +204,13 @@ describe('WasmPass: the training pass in the WebAssembly memory', () => {
       for (let i = 0; i < n * 10; i++) wp.dY[i] = Math.sin(i);
       wp.backwardOutput();
       wp.backwardLayers();
-      const out = [wp.dA[0].slice(0, n * 1024), wp.grads.slice()];
+      const out = [...wp.Z.map((Z, l) => Z.slice(0, n * model.slots[l].O)), wp.dA[0].slice(0, n * layers[1]), wp.grads.slice()];
       wp.dispose();
       return out;
     };
-    const [small, large] = [run(128), run(1100)];
+    const [small, large] = [run(n), run(1100)];
     for (const [j, a] of small.entries()) expect(Buffer.from(a.buffer).equals(Buffer.from(large[j].buffer)), `array ${j}`).toBe(true);
-    expect(small[0].some((v) => v !== 0)).toBe(true);
+    expect(small[1].some((v) => v !== 0)).toBe(true);
   });
 
   it.each([

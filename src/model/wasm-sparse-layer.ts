@@ -1,9 +1,13 @@
-// The fast pass's first layer, whose input X is MNIST pixels (81% zero): its
-// products run over compressed pairs (sparse-wat.ts) and skip the zeros.
+// A layer whose input has many exact zeros: the first, whose input X is MNIST
+// pixels (81% zero), and a hidden layer after relu units (half or more zero;
+// wasm-buffers.ts sparseHidden). Its products run over compressed pairs
+// (sparse-wat.ts) and skip the zeros, with the dense products' bits.
 //
-//   forward      Z_0 += X W_0^T          over X's row pairs (samples)
-//   weight grad  dW_0^T = X^T delta_0    over X's column pairs (pixels)
+//   forward      Z_l += X W_l^T          over X's row pairs (samples)
+//   weight grad  dW_l^T = X^T delta_l    over X's column pairs (pixels, units)
 //
+// (X is the layer's input: MNIST's pixels, or A_{l-1}; W_l^T in 16-column
+// panels for l = 0, row-major for the others.)
 // Batches up to SLOT_ROWS rows build each CSR whole (csr_slots, a slot per
 // pair, on every thread) and split the product by column tiles. Larger (full)
 // batches hold no CSR: each thread builds the CSR of a few pairs in its
@@ -18,7 +22,7 @@ import { SPMM_TILE_Q, X_PAIRS, XT_PAIRS } from '../kernels/wasm/sparse-wat.js';
 import { SLOT_ROWS, XT_BLOCK } from './wasm-buffers.js';
 
 /** W_0's shape and working layout: I inputs, O outputs, W_0^T [I, O] with row stride ldW and panel stride psW (floats). */
-export interface FirstLayerShape {
+export interface SparseLayerShape {
   I: number;
   O: number;
   ldW: number;
@@ -30,15 +34,15 @@ interface Csr {
   E: number;
 }
 
-export class SparseFirstLayer {
+export class SparseLayer {
   private readonly k: ModuleCalls;
-  private readonly s: FirstLayerShape;
+  private readonly s: SparseLayerShape;
   /** Batches of up to SLOT_ROWS rows: the CSR of X's row pairs, and of its pixel pairs (dW_0); null for larger batches. */
   private readonly slots: { rows: Csr; cols: Csr } | null;
   /** Per-thread scratch of spmm_x and spmm_xt (gemm's panel scratch, sized for both by wasm-buffers.ts). */
   private readonly scratch: PanelScratch;
 
-  constructor(k: ModuleCalls, alloc: (bytes: number) => number, capacity: number, shape: FirstLayerShape, scratch: PanelScratch) {
+  constructor(k: ModuleCalls, alloc: (bytes: number) => number, capacity: number, shape: SparseLayerShape, scratch: PanelScratch) {
     this.k = k;
     this.s = shape;
     this.scratch = scratch;
@@ -68,13 +72,13 @@ export class SparseFirstLayer {
     }
   }
 
-  /** dW^T [I, O] (working layout) = X [n, I]^T delta [n, O]: samples where both pixels of a pair are 0 are skipped. */
-  weightGradient(dW: Float32Array, X: Float32Array, delta: Float32Array, n: number): void {
+  /** dW^T [I, O] (working layout) = X [n, I]^T delta [n, O] (rows ldDelta apart): samples where both inputs of a pair are 0 are skipped. */
+  weightGradient(dW: Float32Array, X: Float32Array, delta: Float32Array | number, n: number, ldDelta = this.s.O): void {
     const { k, s, slots } = this;
     const pairs = Math.ceil(s.I / 2);
     const C = { C: dW, ldc: s.ldW, cps: s.psW };
     if (slots) {
-      k.csr_slots(pairs, grainOf(pairs, k.threads, 1, 16), { X, count: n, step: 4 * s.I, second: 4, pair: 8, total: s.I, ldb: s.O, ...slots.cols });
+      k.csr_slots(pairs, grainOf(pairs, k.threads, 1, 16), { X, count: n, step: 4 * s.I, second: 4, pair: 8, total: s.I, ldb: ldDelta, ...slots.cols });
       const tiles = Math.ceil(s.O / SPMM_TILE_Q);
       k.spmm(tiles, tileGrain(tiles, k.threads), { ...C, R: slots.cols.R, P: s.I, B: delta, bps: ROW_MAJOR, Q: s.O, acc: 0 });
       return;

@@ -1,4 +1,4 @@
-// The fast pass's first layer on a large batch (src/model/wasm-first-layer.ts:
+// The fast pass's first layer on a large batch (src/model/wasm-sparse-layer.ts:
 // spmm_x and spmm_xt in blocks, no whole CSR) on real MNIST rows: the products
 // equal the previous large-batch path (csr_pairs + spmm, and gemm's X^T delta on
 // packed panels) bit for bit, and the forward and backward passes give the
