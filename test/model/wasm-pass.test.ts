@@ -101,6 +101,18 @@ function makeModel(c: Case, seed: number): Mlp {
   return model;
 }
 
+/** A pass of `capacity` rows after forward and backward on n MNIST-like rows, with dE/dY = sin(i). */
+function backwardOnce(model: Mlp, capacity: number, n: number): WasmPass {
+  const wp = wasmPass(model, capacity);
+  wp.load(model.params, { velocity: new Float32Array(model.params.length) });
+  wp.X.set(pixels(n * 784, new Rng(4, 0), 0.81));
+  wp.forward(n);
+  for (let i = 0; i < n * 10; i++) wp.dY[i] = Math.sin(i);
+  wp.backwardOutput();
+  wp.backwardLayers();
+  return wp;
+}
+
 describe('WasmPass: the training pass in the WebAssembly memory', () => {
   it.each(CASES)('forward, dW, db and delta match float64 (%j)', (c) => {
     const model = makeModel(c, 3);
@@ -197,13 +209,7 @@ describe('WasmPass: the training pass in the WebAssembly memory', () => {
   ])('a relu net %j: the sparse and transposed products (batch %i) give the dense ones\' bits', (layers, n) => {
     const run = (capacity: number): Float32Array[] => {
       const model = makeModel({ layers, hidden: 'relu', output: 'softmax', n: 0, zeros: 0 }, 8);
-      const wp = wasmPass(model, capacity);
-      wp.load(model.params, { velocity: new Float32Array(model.params.length) });
-      wp.X.set(pixels(n * 784, new Rng(4, 0), 0.81));
-      wp.forward(n);
-      for (let i = 0; i < n * 10; i++) wp.dY[i] = Math.sin(i);
-      wp.backwardOutput();
-      wp.backwardLayers();
+      const wp = backwardOnce(model, capacity, n);
       const out = [...wp.Z.map((Z, l) => Z.slice(0, n * model.slots[l].O)), wp.dA[0].slice(0, n * layers[1]), wp.grads.slice()];
       wp.dispose();
       return out;
@@ -221,13 +227,7 @@ describe('WasmPass: the training pass in the WebAssembly memory', () => {
       rt.setThreads(threads);
       const model = makeModel({ layers: [784, 64, 32, 10], hidden, pieces, output: 'softmax', n: 0, zeros: 0 }, 6);
       const n = 100;
-      const wp = wasmPass(model, n);
-      wp.load(model.params, { velocity: new Float32Array(model.params.length) });
-      wp.X.set(pixels(n * 784, new Rng(4, 0), 0.81));
-      wp.forward(n);
-      for (let i = 0; i < n * 10; i++) wp.dY[i] = Math.sin(i);
-      wp.backwardOutput();
-      wp.backwardLayers();
+      const wp = backwardOnce(model, n, n);
       const out = [wp.A[0].slice(0, n * 64), wp.Y.slice(0, n * 10), wp.grads.slice()];
       wp.dispose();
       return out;
