@@ -1,4 +1,4 @@
-// npm run bench [-- --epoch [--workloads W1,W2,W3,W4] [--no-products]] [--repeat n] [--kernels naive,blocked,wasm] [--json | --markdown]
+// npm run bench [-- --epoch [--workloads W1,W2,W3,W4,W4d] [--no-products]] [--repeat n] [--kernels naive,blocked,wasm] [--json | --markdown]
 //
 // 1. Kernels: for the products of a 784-800-10 net at batch 128 (and the
 //    first layer of full-batch 784-300-10), check each kernel against the
@@ -15,7 +15,8 @@
 //    W1 = one epoch of 784-800-10 (sigmoid, mse, batch 128, 60,000 images),
 //    W2 = the same for 784-300-10, W3 = one full-batch step of 784-300-10,
 //    W4 = one epoch of 784-1024-1024-10 (relu, he_uniform, softmax and
-//    cross-entropy, lr 0.1, batch 128) (WebAssembly: the median of --repeat
+//    cross-entropy, lr 0.1, batch 128), W4d = W4 with dropout 0.2/0.5 and
+//    max-norm 3.5 (the record rows' regularization) (WebAssembly: the median of --repeat
 //    epochs, default 3); seconds and effective GFLOP/s by the products' count
 //    per sample, 4·in·out for the first layer and 6·in·out for each other
 //    (4·784·H + 60·H for 784-H-10; 9,564,160 for W4; epochs.ts).
@@ -58,7 +59,7 @@ function markdown(kernels: KernelRow[], epochs: EpochRow[], peakRssMb: number): 
 
 async function main(): Promise<void> {
   const opts = new Command('bench')
-    .option('--epoch', 'also time whole training epochs (W1, W2, W3, W4) per kernel')
+    .option('--epoch', 'also time whole training epochs (W1, W2, W3, W4, W4d) per kernel')
     .option('--workloads <list>', `with --epoch, only these workloads, comma-separated (${WORKLOAD_IDS.join(', ')})`, WORKLOAD_IDS.join(','))
     .option('--no-products', 'skip the product rows (with --epoch: time only the workloads)')
     .option('--repeat <n>', 'epochs per WebAssembly workload (the median is shown)', '3')

@@ -33,17 +33,25 @@ function reluCrossEntropy(cfg: Config): void {
   cfg.training.lr = 0.1;
 }
 
+/** W4 with the record rows' regularization: dropout 0.2 on the inputs and 0.5 on the hidden units, max-norm 3.5. */
+function reluDropout(cfg: Config): void {
+  reluCrossEntropy(cfg);
+  cfg.regularization.dropout = { input: 0.2, hidden: 0.5 };
+  cfg.regularization.max_norm = 3.5;
+}
+
 export const WORKLOADS: readonly Workload[] = [
   { name: 'W1 784-800-10 batch 128, 1 epoch', layers: [784, 800, 10], batch: 128 },
   { name: 'W2 784-300-10 batch 128, 1 epoch', layers: [784, 300, 10], batch: 128 },
   { name: 'W3 784-300-10 full batch, 1 step', layers: [784, 300, 10], batch: 'full' },
   { name: 'W4 784-1024-1024-10 relu, ce, batch 128, 1 epoch', layers: [784, 1024, 1024, 10], batch: 128, setup: reluCrossEntropy },
+  { name: 'W4d W4 + dropout 0.2/0.5, max-norm 3.5, 1 epoch', layers: [784, 1024, 1024, 10], batch: 128, setup: reluDropout },
 ];
 
 /** The workloads' short names: W1, W2, .. */
 export const WORKLOAD_IDS: readonly string[] = WORKLOADS.map((w) => w.name.split(' ')[0]);
 
-/** The epoch rows of the workloads named in `only` (W1 .. W4; all when absent). */
+/** The epoch rows of the workloads named in `only` (W1 .. W4d; all when absent). */
 export async function benchEpochs(names: KernelName[], repeat: number, only?: readonly string[]): Promise<EpochRow[]> {
   const rows: EpochRow[] = [];
   for (const w of WORKLOADS.filter((_, i) => !only || only.includes(WORKLOAD_IDS[i]))) {
