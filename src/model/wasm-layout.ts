@@ -4,7 +4,7 @@
 //
 //   forward   Z_l    = A_{l-1} W_l^T + b_l          B = W_l^T [I, O]
 //   backward  dW_l^T = A_{l-1}^T delta_l            C = dW_l^T [I, O] (the gradient in the same layout)
-//             dA_{l-1} = delta_l W_l                B = W_l [O, I], transposed once per batch (l >= 1 only)
+//             dA_{l-1} = delta_l W_l                l >= 1 only: (W_l^T delta_l^T)^T, or from W_l [O, I] transposed per batch (wasm-dense.ts)
 //
 // W_0^T, read by every batch's forward product and never transposed, is kept
 // in 16-column panels (gemm-wat.ts: [I, 16] per 16 outputs, the last padded
@@ -12,10 +12,11 @@
 // row-major, their rows rowStride(O) floats apart: a width whose rows would be
 // a multiple of 1 KB apart (1024 units: 4 KB) gets 16 floats of padding per
 // row, or else the rows a product's tile reads all land in the same few cache
-// sets and the 1024x1024 products of a deep net run at half speed. A narrow layer (l >= 1, fewer than 16 outputs: the 10 classes)
-// keeps W_l [O, I] as Mlp does: its forward product is a dot product per
-// output (dot-wat.ts), and dW_l = delta_l^T A_{l-1}, dA_{l-1} = delta_l W_l
-// read W_l without a transpose. Gradients and optimizer state share the
+// sets and the 1024x1024 products of a deep net run at half speed. A narrow
+// layer (l >= 1, fewer than 16 outputs: the 10 classes) keeps W_l [O, I] as
+// Mlp does: its forward product is a dot product per output (dot-wat.ts), and
+// dW_l = delta_l^T A_{l-1}, dA_{l-1} = delta_l W_l read W_l without a
+// transpose. Gradients and optimizer state share the
 // layout; the padding stays zero (no product writes it, and no update moves
 // a parameter whose gradient and state are zero).
 import { panelFloats, panelIndex, PANEL_Q, ROW_MAJOR } from '../kernels/wasm/gemm-wat.js';

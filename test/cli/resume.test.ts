@@ -172,7 +172,8 @@ describe('mlp-train --resume', () => {
 // Each optimizer's state (velocity, adam's moments, rprop's steps and last signs, iRprop+'s last E)
 // and its step count go through the checkpoint file and the CLI: a run stopped by Ctrl-C or
 // kill -9 at a random moment and resumed ends with the bytes of a run never stopped. So do
-// dropout's masks (drawn from the step number, nothing saved) and max-norm's constraint.
+// dropout's masks (drawn from the step number, nothing saved), max-norm's constraint, maxout
+// units and deep relu layers.
 describe('every optimizer, and dropout with max-norm, through the CLI: stopped at a random moment, resumed, the same bytes', () => {
   const FULL = ['data.limit=20000', 'training.batch_size=full', 'training.epochs=30'];
   const RUNS: Array<[string, string[], NodeJS.Signals]> = [
@@ -184,6 +185,9 @@ describe('every optimizer, and dropout with max-norm, through the CLI: stopped a
     ['rprop irprop+ full batch', [...FULL, 'training.optimizer=rprop', 'training.rprop.variant=irprop+', 'regularization.l2=1'], 'SIGINT'],
     ['dropout and max-norm', ['regularization.dropout.input=0.2', 'regularization.dropout.hidden=0.5', 'regularization.max_norm=2'], 'SIGKILL'],
     ['dropout, Ctrl-C', ['regularization.dropout.input=0.2', 'regularization.dropout.hidden=0.5'], 'SIGINT'],
+    // maxout units; two relu layers of 256 (padded W^T rows, sparse products over relu's zeros) with dropout
+    ['maxout', ['model.hidden=maxout', 'model.maxout_pieces=3', 'model.layers=[784,100,10]', 'model.output=softmax', 'loss=cross_entropy'], 'SIGKILL'],
+    ['deep relu, dropout', ['model.hidden=relu', 'model.layers=[784,256,256,10]', 'model.output=softmax', 'loss=cross_entropy', 'regularization.dropout.hidden=0.5'], 'SIGINT'],
   ];
   it.each(RUNS)('%s, %s', async (name, sets, signal) => {
     const args = [...SMALL, ...sets.flatMap((s) => ['--set', s])];
