@@ -186,8 +186,8 @@ describe('every optimizer, and dropout with max-norm, through the CLI: stopped a
     ['dropout and max-norm', ['regularization.dropout.input=0.2', 'regularization.dropout.hidden=0.5', 'regularization.max_norm=2'], 'SIGKILL'],
     ['dropout, Ctrl-C', ['regularization.dropout.input=0.2', 'regularization.dropout.hidden=0.5'], 'SIGINT'],
     // maxout units; two relu layers of 256 (padded W^T rows, sparse products over relu's zeros) with dropout
-    ['maxout', ['model.hidden=maxout', 'model.maxout_pieces=3', 'model.layers=[784,100,10]', 'model.output=softmax', 'loss=cross_entropy'], 'SIGKILL'],
-    ['deep relu, dropout', ['model.hidden=relu', 'model.layers=[784,256,256,10]', 'model.output=softmax', 'loss=cross_entropy', 'regularization.dropout.hidden=0.5'], 'SIGINT'],
+    ['maxout', ['model.hidden=maxout', 'model.maxout_pieces=3', 'model.layers=[784,100,10]', 'model.output=softmax', 'loss=cross_entropy', 'training.lr=0.01'], 'SIGKILL'],
+    ['deep relu, dropout', ['model.hidden=relu', 'model.layers=[784,256,256,10]', 'model.output=softmax', 'loss=cross_entropy', 'training.lr=0.1', 'regularization.dropout.hidden=0.5'], 'SIGINT'],
   ];
   it.each(RUNS)('%s, %s', async (name, sets, signal) => {
     const args = [...SMALL, ...sets.flatMap((s) => ['--set', s])];
