@@ -5,25 +5,25 @@
 // for the rows as the table defines them. With --ci: run the CI subset
 // (configs/ci.yaml) and fail if any run falls below its row's threshold.
 import { join, resolve } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadConfig } from '../config/load.js';
+import { Command, Option } from 'commander';
+import { loadConfig, parseConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { UserError } from '../errors.js';
-import { ChildGroup } from '../reproduce/children.js';
 import { PUBLISHED_DIR, publishRefusal } from '../reproduce/publish.js';
-import { runSeed, type SeedRun } from '../reproduce/run-seed.js';
+import { seedPoint, seedRun, type SeedRun } from '../reproduce/run-seed.js';
 import { loadCiSpec, loadTableSpec, selectRows, TABLE_SEEDS, type CiRow, type CiSpec, type RowSpec, type TableSpec } from '../reproduce/spec.js';
 import { mergeIntoTable, mergeRows, renderMarkdown, rowResult, type RowResult, type Table } from '../reproduce/table.js';
+import { readJson, type RunPoint } from '../runs/point.js';
+import type { Runner } from '../runs/local.js';
 import { addCommonOptions, collect } from './common.js';
 import { Log, pct } from './log.js';
 import { writeLog, writeResult } from './output.js';
 import { EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR } from './run.js';
+import { addRunnerOptions, makeRunner, positiveInt, type RunnerOptions } from './runner.js';
 
-export interface ReproduceOptions {
+export interface ReproduceOptions extends RunnerOptions {
   only: string[];
   seeds: number;
-  jobs: number;
-  threads?: string;
   set: string[];
   table: string;
   out?: string;
@@ -44,8 +44,6 @@ export function parseReproduceArgs(argv: string[]): ReproduceOptions {
       .description('Run the results table: each row a config, each seed a real mlp-train run.')
       .option('--only <names>', 'run only these rows (comma-separated or repeated); the others keep their results', commaList, [])
       .option('--seeds <k>', 'seeds 1..k per row', positiveInt, TABLE_SEEDS)
-      .option('--jobs <n>', 'runs at the same time', positiveInt, 1)
-      .option('--threads <n>', "training.threads of every run (a number or 'auto')")
       .option('-s, --set <key=value>', 'override a config key in every row, e.g. data.limit=5000 (repeatable; recorded in the table)', collect, [])
       .option('--table <file>', 'the rows', 'configs/table.yaml')
       .option('--out <dir>', 'where the run folders (<dir>/<row>/seed-<k>) and the table (table.json, table.md) go (default runs/reproduce; with --ci runs/ci)')
@@ -55,6 +53,7 @@ export function parseReproduceArgs(argv: string[]): ReproduceOptions {
       .option('--list', 'list the rows and exit')
       .addOption(new Option('--runs <dir>').hideHelp()),
   );
+  addRunnerOptions(program, 1, 'runs at the same time on this machine');
   program.parse(argv, { from: 'node' });
   return { ...program.opts<Omit<ReproduceOptions, 'seedsGiven'>>(), seedsGiven: program.getOptionValueSource('seeds') === 'cli' };
 }
@@ -63,15 +62,11 @@ function commaList(value: string, previous: string[]): string[] {
   return [...previous, ...value.split(',').map((s) => s.trim()).filter((s) => s !== '')];
 }
 
-function positiveInt(value: string): number {
-  if (!/^[1-9][0-9]*$/.test(value)) throw new InvalidArgumentError('expected a positive integer');
-  return Number(value);
-}
-
 interface Task {
   row: RowSpec;
-  config: Config;
+  config: Config; // the row's, with --set
   seed: number;
+  point: RunPoint;
 }
 
 /** The runs to do and where their folders and tables go. */
@@ -79,7 +74,7 @@ interface Plan {
   rows: RowSpec[];
   order: string[]; // the table's row order, kept in the tables written
   seedsOf: (row: RowSpec) => number;
-  sets: string[]; // --set, and --threads as training.threads
+  sets: string[]; // --set
   tasks: Task[];
   outDir: string;
   publishDir: string | null;
@@ -90,7 +85,7 @@ interface Outcome {
   fresh: RowResult[];
   outTable: Table;
   finished: number;
-  stopping: NodeJS.Signals | null;
+  stopping: string | null;
 }
 
 export async function reproduceMain(argv: string[]): Promise<number> {
@@ -104,12 +99,13 @@ export async function reproduceMain(argv: string[]): Promise<number> {
     return EXIT_OK;
   }
   const plan = planRuns(opts, ci, table);
+  const runner = makeRunner(opts, log);
   log.info(
-    `mlp-reproduce: ${plan.rows.length} rows, ${plan.tasks.length} runs, ${opts.jobs} at a time; run folders and table in ${plan.outDir}` +
+    `mlp-reproduce: ${plan.rows.length} rows, ${plan.tasks.length} runs, ${runner.describe(plan.tasks.length)}; run folders and table in ${plan.outDir}` +
       (plan.publishDir === null ? '' : `; finished rows published in ${plan.publishDir}`),
   );
   const t0 = performance.now();
-  const outcome = await runTasks(plan, opts, log);
+  const outcome = await runTasks(plan, runner, log);
   const wall = (performance.now() - t0) / 1000;
   const { outDir } = plan;
   if (outcome.stopping !== null) {
@@ -159,84 +155,49 @@ function planRuns(opts: ReproduceOptions, ci: CiSpec | null, table: TableSpec): 
   const order = table.rows.map((r) => r.name);
   const seedsOf = (row: RowSpec): number => ci?.rows.find((r) => r.name === row.name)?.seeds ?? opts.seeds;
 
-  const sets = opts.threads === undefined ? opts.set : [...opts.set, `training.threads=${opts.threads}`];
+  const sets = opts.set;
   const tasks: Task[] = [];
   for (const row of rows) {
     const config = loadConfig(row.configPath, sets);
-    for (let seed = 1; seed <= seedsOf(row); seed++) tasks.push({ row, config, seed });
+    for (let seed = 1; seed <= seedsOf(row); seed++) tasks.push({ row, config, seed, point: seedPoint(row.name, config, seed, outDir) });
   }
   return { rows, order, seedsOf, sets, tasks, outDir, publishDir };
 }
 
 /**
- * Every task, --jobs at a time, each a mlp-train child; a row whose seeds have
- * all finished is merged into the table in --out (and the published one with
- * --publish) at once. A signal stops the runs (see passOnSignals).
+ * Every task through the runner (--jobs at a time here, or the queue's
+ * workers); a row whose seeds have all finished is merged into the table in
+ * --out (and the published one with --publish) at once.
  */
-async function runTasks({ order, seedsOf, sets, tasks, outDir, publishDir }: Plan, opts: ReproduceOptions, log: Log): Promise<Outcome> {
-  const group = new ChildGroup();
+async function runTasks({ order, seedsOf, sets, tasks, outDir, publishDir }: Plan, runner: Runner, log: Log): Promise<Outcome> {
   const done = new Map<string, SeedRun[]>();
   const fresh: RowResult[] = [];
   let outTable: Table = { rows: [] };
-  let finished = 0;
-  const dispose = passOnSignals(group);
-  try {
-    await runPool(
-      tasks,
-      opts.jobs,
-      async (task) => {
-        const name = `${task.row.name} seed ${task.seed}`;
-        const dir = join(outDir, task.row.name, `seed-${task.seed}`);
-        const run = await runSeed(group, task.row.configPath, task.seed, sets, dir, (pid) => log.info(`${name}: started, pid ${pid} (${dir})`));
-        if ('stopped' in run) {
-          log.info(`${name}: stopped (${run.stopped}); resume with: mlp-train --resume ${dir}`);
-          return;
-        }
-        finished++;
-        log.info(`${name}: test ${pct(run.test_accuracy)}  ${run.train_seconds.toFixed(1)} s training  (${dir})`);
-        const list = [...(done.get(task.row.name) ?? []), run];
-        done.set(task.row.name, list);
-        if (list.length < seedsOf(task.row)) return;
-        // The row is complete: merge it into the tables on disk (other rows keep their results).
-        const result = rowResult(task.row, task.config, list, opts.set);
-        fresh.push(result);
-        outTable = mergeIntoTable(outDir, [result], order);
-        if (publishDir !== null) {
-          mergeIntoTable(publishDir, [result], order);
-          log.info(`${task.row.name}: published in ${join(publishDir, 'table.md')}`);
-        }
-      },
-      () => group.stopping !== null,
-      () => group.stop('SIGTERM'), // a failed run stops the others (they checkpoint), then its error is reported
-    );
-  } finally {
-    dispose();
-  }
-  return { fresh, outTable, finished, stopping: group.stopping };
-}
-
-/**
- * SIGINT, SIGTERM or SIGHUP while runs go on: no new run starts, and the signal is passed on to
- * every running mlp-train (which stops after its batch, writes its checkpoint and exits 130); the
- * pool then waits for them. A second signal is passed on too: mlp-train then quits at once.
- * mlp-train does not handle SIGHUP, so a hang-up is passed on as SIGTERM. Returns the remover.
- */
-function passOnSignals(group: ChildGroup): () => void {
-  const onSignal = (signal: NodeJS.Signals): void => {
-    const first = group.stopping === null;
-    const running = group.running;
-    group.stop(signal === 'SIGHUP' ? 'SIGTERM' : signal); // before any write: stderr may be gone with the terminal
-    writeLog(
-      first
-        ? `\n${signal}: stopping ${running} run${running === 1 ? '' : 's'} after their current batch; no new run starts (press Ctrl-C again to stop them at once)\n`
-        : `\n${signal}: stopping ${running} run${running === 1 ? '' : 's'} at once\n`,
-    );
-  };
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  for (const s of signals) process.on(s, onSignal);
-  return () => {
-    for (const s of signals) process.off(s, onSignal);
-  };
+  const byPoint = new Map(tasks.map((t) => [t.point, t]));
+  const { finished, stopping } = await runner.runAll(
+    tasks.map((t) => t.point),
+    (point, summary, state) => {
+      const task = byPoint.get(point);
+      if (task === undefined) throw new Error(`not a task: ${point.name}`);
+      const run = seedRun(task.seed, point.dir, summary);
+      const before = state === 'finished' ? ' (finished before)' : '';
+      log.info(`${point.name}: test ${pct(run.test_accuracy)}  ${run.train_seconds.toFixed(1)} s training${before}  (${point.dir})`);
+      const list = [...(done.get(task.row.name) ?? []), run].sort((a, b) => a.seed - b.seed);
+      done.set(task.row.name, list);
+      if (list.length < seedsOf(task.row)) return;
+      // The row is complete: merge it into the tables on disk (other rows keep their results).
+      // the threads the runs had (the runner's share, or a worker's): their folder's config.json
+      const threads = parseConfig(readJson(join(point.dir, 'config.json')), point.dir).training.threads;
+      const result = rowResult(task.row, { ...task.config, training: { ...task.config.training, threads } }, list, sets);
+      fresh.push(result);
+      outTable = mergeIntoTable(outDir, [result], order);
+      if (publishDir !== null) {
+        mergeIntoTable(publishDir, [result], order);
+        log.info(`${task.row.name}: published in ${join(publishDir, 'table.md')}`);
+      }
+    },
+  );
+  return { fresh, outTable, finished, stopping };
 }
 
 /** Every run of every CI row against its threshold; lines to print and whether any fell below. */
@@ -255,34 +216,4 @@ export function checkThresholds(rows: readonly CiRow[], results: readonly RowRes
     }
   }
   return { failed, lines };
-}
-
-/**
- * Run fn on every item, at most `jobs` at once. No item starts once `stopped()` is true or an item
- * has failed; the first failure calls `onFailure` (to stop the running ones) and, once every
- * running item has settled, rejects.
- */
-async function runPool<T>(
-  items: readonly T[],
-  jobs: number,
-  fn: (item: T) => Promise<void>,
-  stopped: () => boolean,
-  onFailure: () => void,
-): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | null = null;
-  const worker = async (): Promise<void> => {
-    while (next < items.length && failure === null && !stopped()) {
-      try {
-        await fn(items[next++]);
-      } catch (error) {
-        if (failure === null) {
-          failure = { error };
-          onFailure();
-        }
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(jobs, items.length) }, worker));
-  if (failure !== null) throw (failure as { error: unknown }).error;
 }

@@ -16,8 +16,8 @@ import { CHECKPOINT_FILE, MARKER_FILE, readMarker } from '../output/run-files.js
 import { describeData, sameData, type DataFingerprint } from '../train/fingerprint.js';
 import type { Trainer } from '../train/trainer.js';
 
-/** Keys a resumed run may change: how long it runs and where its files go; anything else would make it another run. */
-const RESUMABLE_CHANGES = /^(training\.epochs|output\..*)$/;
+/** Keys a resumed run may change: how long it runs, its threads (results are bit-identical for any count) and where its files go; anything else would make it another run. */
+const RESUMABLE_CHANGES = /^(training\.epochs|training\.threads|output\..*)$/;
 
 export interface OpenCheckpoint {
   dir: string;
@@ -101,7 +101,7 @@ export function resumeConfig({ dir, file, storedConfig, ck }: OpenCheckpoint, co
   const changed = configDiff(config, stored).filter((d) => !RESUMABLE_CHANGES.test(d.key));
   if (changed.length > 0) {
     const list = changed.map((d) => `${d.key} ${JSON.stringify(d.default)} -> ${JSON.stringify(d.value)}`).join(', ');
-    throw new ConfigError(configFile ?? '--set', '', `cannot resume ${dir} with a changed config: ${list} (only training.epochs and output.* may change)`);
+    throw new ConfigError(configFile ?? '--set', '', `cannot resume ${dir} with a changed config: ${list} (only training.epochs, training.threads and output.* may change)`);
   }
   if (ck && ck.state.epochsDone > config.training.epochs) {
     throw new ConfigError(configFile ?? '--set', 'training.epochs', `${config.training.epochs} is fewer than the ${ck.state.epochsDone} epochs ${dir} has done`);

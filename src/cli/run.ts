@@ -6,6 +6,7 @@
 // and exit 1 (src/cli/output.ts). Only bin/ calls process.exit, with the code returned here.
 import { CommanderError } from 'commander';
 import { Interrupted, UserError } from '../errors.js';
+import { PARENT_PID_ENV } from '../runs/children.js';
 import { clipLines, guardStreams, stdoutStatus, writeLog } from './output.js';
 
 export const EXIT_OK = 0;
@@ -36,13 +37,19 @@ export async function runCli(main: (argv: string[]) => Promise<number>, argv: st
   return code === EXIT_OK ? EXIT_USER_ERROR : code;
 }
 
+const PARENT_POLL_MS = 500;
+
 /**
  * Ctrl-C / SIGTERM: the first one asks the run to stop after the current batch
  * (polled through `requested`); a second one restores the default action and
- * re-raises the signal, which ends the process at once.
+ * re-raises the signal, which ends the process at once. A child of a runner
+ * (MLP_PARENT_PID set) also stops that way when its parent is gone (killed
+ * outright: its runs must not go on unwatched, so that a queue can hand them
+ * to another worker, which resumes from the checkpoint written here).
  */
 export class Interrupt {
   requested: string | null = null;
+  private readonly watch: NodeJS.Timeout | null = null;
   private readonly onSignal = (signal: NodeJS.Signals): void => {
     if (this.requested !== null) {
       this.dispose();
@@ -56,9 +63,19 @@ export class Interrupt {
   constructor() {
     process.on('SIGINT', this.onSignal);
     process.on('SIGTERM', this.onSignal);
+    const parent = Number(process.env[PARENT_PID_ENV]);
+    if (Number.isInteger(parent) && parent > 1) {
+      this.watch = setInterval(() => {
+        if (process.ppid === parent || this.requested !== null) return;
+        this.requested = 'parent exited';
+        writeLog(`\nthe parent process (pid ${parent}) is gone: stopping after this batch\n`);
+      }, PARENT_POLL_MS);
+      this.watch.unref();
+    }
   }
 
   dispose(): void {
+    if (this.watch !== null) clearInterval(this.watch);
     process.off('SIGINT', this.onSignal);
     process.off('SIGTERM', this.onSignal);
   }

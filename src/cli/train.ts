@@ -114,7 +114,7 @@ function parseOptions(argv: string[]): TrainOptions {
       .option('-c, --config <file>', 'config file, JSON or YAML (an empty file means all defaults)')
       .option('-s, --set <key=value>', 'override a config key, e.g. training.lr=0.1 (repeatable)', collect, [])
       .option('-o, --out <dir>', 'run folder (overrides output.dir)')
-      .option('--resume <dir>', 'continue the run in <dir> from its checkpoint (only training.epochs and output.* may change)')
+      .option('--resume <dir>', 'continue the run in <dir> from its checkpoint (only training.epochs, training.threads and output.* may change)')
       .option('--force', 'overwrite the run already in the run folder')
       .option('--print-config', 'print the resolved config as YAML and exit')
       .option('--help-config', 'print every config key with its default and description, and exit')

@@ -163,7 +163,7 @@ describe('mlp-reproduce end to end (tiny rows: 500 images, 2 epochs)', () => {
     const r = cli('mlp-reproduce', ['--table', table, '--only', 'tiny-b', '--jobs', '2', '--out', out2, '--publish', pub]);
     expect(r.status).toBe(0);
     const err = lines(r.stderr);
-    expect(err[0]).toBe(`mlp-reproduce: 1 rows, 5 runs, 2 at a time; run folders and table in ${out2}; finished rows published in ${pub}`);
+    expect(err[0]).toBe(`mlp-reproduce: 1 rows, 5 runs, 2 at a time, 1 thread each; run folders and table in ${out2}; finished rows published in ${pub}`);
     expect(err).toContain(`tiny-b: published in ${join(pub, 'table.md')}`);
     const t = readJson(join(pub, 'table.json'));
     expect(t.rows.map((row) => [row.name, row.seeds])).toEqual([
@@ -308,7 +308,7 @@ describe('mlp-reproduce stops its children on SIGINT/SIGTERM', () => {
     expect(err).toContain(`${signal}: stopping 2 runs after their current batch; no new run starts (press Ctrl-C again to stop them at once)`);
     for (const s of [1, 2]) {
       const dir = join(out, 'long', `seed-${s}`);
-      expect(err, stderr).toContain(`long seed ${s}: stopped (exit 130); resume with: mlp-train --resume ${dir}`);
+      expect(err, stderr).toContain(`long seed ${s}: stopped (exit 130); resume with: mlp-train --resume ${dir} (or the same command again)`);
       expect(existsSync(join(dir, 'checkpoint.safetensors'))).toBe(true);
     }
     expect(err.at(-1)).toBe(`warning: ${signal}: stopped after 0 of 3 runs; no row is complete`);

@@ -158,7 +158,7 @@ describe('mlp-train --resume', () => {
     const r = cli('mlp-train', ['--resume', reference, '--set', 'training.lr=1', '--set', 'model.seed=7']);
     expect(r.status).toBe(1);
     expect(r.stderr.trim()).toBe(
-      `error: --set: cannot resume ${reference} with a changed config: model.seed 1 -> 7, training.lr 2 -> 1 (only training.epochs and output.* may change)`,
+      `error: --set: cannot resume ${reference} with a changed config: model.seed 1 -> 7, training.lr 2 -> 1 (only training.epochs, training.threads and output.* may change)`,
     );
   });
 

@@ -13,7 +13,7 @@ export interface Run {
   stderr: string;
 }
 
-export function cli(command: 'mlp-train' | 'mlp-eval' | 'mlp-grad' | 'mlp-predict' | 'mlp-export' | 'mlp-reproduce', args: string[], cwd = ROOT): Run {
+export function cli(command: 'mlp-train' | 'mlp-eval' | 'mlp-grad' | 'mlp-predict' | 'mlp-export' | 'mlp-reproduce' | 'mlp-sweep' | 'mlp-runs', args: string[], cwd = ROOT): Run {
   const r = spawnSync(process.execPath, [join(ROOT, 'bin', `${command}.js`), ...args], {
     cwd,
     encoding: 'utf8',
@@ -39,7 +39,7 @@ export interface Exit {
  * stderr so far after each chunk and may signal the child.
  */
 export function startCli(
-  command: 'mlp-train' | 'mlp-reproduce',
+  command: 'mlp-train' | 'mlp-reproduce' | 'mlp-sweep' | 'mlp-worker',
   args: string[],
   o: { cwd?: string; env?: Record<string, string>; onStderr?: (text: string, kill: (s: NodeJS.Signals) => void) => void } = {},
 ): Promise<Exit> {

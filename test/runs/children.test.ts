@@ -3,7 +3,7 @@
 // every running child, which is then reaped.
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ChildGroup } from '../../src/reproduce/children.js';
+import { ChildGroup } from '../../src/runs/children.js';
 import { alive } from '../helpers/cli.js';
 
 const pids: number[] = [];

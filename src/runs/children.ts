@@ -1,4 +1,4 @@
-// The mlp-train processes of one reproduction. Each child starts in its own
+// The mlp-train processes of a sweep, a reproduction or a queue worker. Each child starts in its own
 // process group (detached: setsid on POSIX), so a terminal's Ctrl-C, sent to
 // the foreground group, reaches the parent only; the parent passes it on
 // once, to each child's whole group, and waits for them. Without that, a
@@ -7,6 +7,9 @@
 // copy would be the children's second signal (quit at once, no checkpoint).
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
+
+/** Set in every child: the parent's PID. mlp-train stops (checkpoint, exit 130) once that parent is gone (src/cli/run.ts). */
+export const PARENT_PID_ENV = 'MLP_PARENT_PID';
 
 type Child = ChildProcessByStdio<null, Readable, Readable>;
 
@@ -20,7 +23,7 @@ export class ChildGroup {
     const child = spawn(process.execPath, args, {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NO_COLOR: '1' },
+      env: { ...process.env, NO_COLOR: '1', [PARENT_PID_ENV]: String(process.pid) },
     });
     this.live.add(child);
     // 'close' comes after the exit and after the pipes drained: the child has been reaped.

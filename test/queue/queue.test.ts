@@ -1,0 +1,119 @@
+// The queue for real: a redis-server from the Debian package on a free port,
+// two mlp-worker processes, a sweep submitted with --queue, and one worker
+// killed outright (SIGKILL) while it trains. Every point must complete, the
+// killed worker's run must be resumed by the other worker from its checkpoint,
+// and every model's weights must equal, byte for byte, those of the same
+// sweep run locally. Run by `npm run test:queue` (and .ci/run), not `npm test`.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alive, cli, ROOT, startCli } from '../helpers/cli.js';
+import { useTempFiles } from '../helpers/files.js';
+import { startRedis, type RedisServer } from './redis.js';
+
+/** sha256 of a safetensors file's tensor bytes (after the 8-byte length and the header, which names the run). */
+function tensorSha(file: string): string {
+  const b = readFileSync(file);
+  const n = Number(b.readBigUInt64LE(0));
+  return createHash('sha256').update(b.subarray(8 + n)).digest('hex');
+}
+
+interface Worker {
+  child: ChildProcess;
+  log: () => string;
+  exited: Promise<number | null>;
+}
+
+function startWorker(url: string): Worker {
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'mlp-worker.js'), '--queue', url, '--lock', '2', '--threads', '1'], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let text = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (c: string) => (text += c));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { child, log: () => text, exited };
+}
+
+const until = async (what: string, ok: () => boolean, ms = 60_000): Promise<void> => {
+  const t0 = Date.now();
+  while (!ok()) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+};
+
+// Three points of about 3 s each on one thread: long enough to be killed mid-run.
+const SWEEP = ['--set', 'data.limit=5000', '--set', 'training.epochs=16', '--grid', 'model.seed=1,2,3'];
+const POINTS = ['seed-1', 'seed-2', 'seed-3'];
+
+describe('mlp-worker on a real Redis: two workers, one killed mid-run', () => {
+  const tmp = useTempFiles('mlp-queue-');
+  let redis: RedisServer;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis.stop();
+  });
+
+  it('every point completes, the killed run is resumed elsewhere, and the weights equal the local run', async () => {
+    const local = join(tmp.dir, 'local');
+    const here = cli('mlp-sweep', [...SWEEP, '--out', local, '--jobs', '2', '--threads', '1', '--quiet']);
+    expect(here.stderr).toBe('');
+    expect(here.status).toBe(0);
+
+    const queued = join(tmp.dir, 'queued');
+    const a = startWorker(redis.url);
+    const b = startWorker(redis.url);
+    const t0 = Date.now();
+    const submit = startCli('mlp-sweep', [...SWEEP, '--out', queued, '--queue', redis.url]);
+    // Kill worker A once its first run has written a checkpoint (it is mid-run then).
+    let victim = '';
+    let trainPid = 0;
+    await until('worker A to checkpoint a run', () => {
+      const m = /(seed-\d): started \(attempt 1\), pid (\d+)/.exec(a.log());
+      if (m === null) return false;
+      [victim, trainPid] = [m[1], Number(m[2])];
+      return existsSync(join(queued, victim, 'checkpoint.safetensors'));
+    });
+    a.child.kill('SIGKILL');
+    expect(await a.exited).toBe(null);
+    // its mlp-train sees its parent gone, stops after the batch and checkpoints
+    await until('the orphaned mlp-train to stop', () => !alive(trainPid), 30_000);
+
+    const done = await submit;
+    const wall = (Date.now() - t0) / 1000;
+    expect(done.code, done.stderr).toBe(0);
+    expect(b.log()).toMatch(new RegExp(`${victim}: resumed \\(attempt \\d\\)`));
+    for (const p of POINTS) {
+      expect(existsSync(join(queued, p, 'summary.json')), p).toBe(true);
+      expect(tensorSha(join(queued, p, 'model.safetensors')), p).toBe(tensorSha(join(local, p, 'model.safetensors')));
+    }
+    const comparison = JSON.parse(readFileSync(join(queued, 'comparison.json'), 'utf8')) as { rows: Array<{ name: string; status: string }> };
+    expect(comparison.rows.map((r) => r.name).sort()).toEqual(POINTS);
+    expect(comparison.rows.every((r) => r.status === 'finished')).toBe(true);
+    process.stderr.write(`queue run: 3 points on 2 workers, one killed, ${wall.toFixed(1)} s wall time\n`);
+
+    b.child.kill('SIGTERM');
+    expect(await b.exited).toBe(130);
+  });
+
+  it('a second submission of a finished sweep reads its folders and queues nothing', () => {
+    const queued = join(tmp.dir, 'queued');
+    const again = cli('mlp-sweep', [...SWEEP, '--out', queued, '--queue', redis.url]);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr).not.toMatch(/queued as job/);
+    expect(again.stderr.match(/finished before/g)?.length).toBe(3);
+  });
+
+  it('an unreachable queue is one line and exit 1', () => {
+    const r = cli('mlp-sweep', [...SWEEP, '--out', join(tmp.dir, 'nowhere'), '--queue', 'redis://127.0.0.1:1', '--quiet']);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^error: --queue redis:\/\/127\.0\.0\.1:1: cannot reach Redis: .*ECONNREFUSED/);
+  });
+});
