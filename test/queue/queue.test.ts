@@ -111,6 +111,26 @@ describe('mlp-worker on a real Redis: two workers, one killed mid-run', () => {
     expect(again.stderr.match(/finished before/g)?.length).toBe(3);
   });
 
+  it('mlp-reproduce --queue: the rows run on a worker, the table is written as from local runs', async () => {
+    tmp.write('tiny.yaml', 'model:\n  layers: [784, 8, 10]\ndata:\n  limit: 500\ntraining:\n  epochs: 2\n  threads: 1\n');
+    const table = tmp.write('table.yaml', 'rows:\n  - name: tiny\n    config: tiny.yaml\n');
+    const w = startWorker(redis.url);
+    const remote = join(tmp.dir, 'repro-queue');
+    const r = await startCli('mlp-reproduce', ['--table', table, '--seeds', '2', '--out', remote, '--queue', redis.url]);
+    expect(r.code, r.stderr).toBe(0);
+    w.child.kill('SIGTERM');
+    expect(await w.exited).toBe(130);
+    expect(w.log()).toMatch(/tiny seed 2: started \(attempt 1\)/);
+    const local = join(tmp.dir, 'repro-local');
+    expect(cli('mlp-reproduce', ['--table', table, '--seeds', '2', '--out', local, '--quiet']).status).toBe(0);
+    type T = { rows: Array<{ runs: Array<{ seed: number; test_accuracy: number }> }> };
+    const read = (d: string): T => JSON.parse(readFileSync(join(d, 'table.json'), 'utf8')) as T;
+    expect(read(remote).rows[0].runs.map((x) => [x.seed, x.test_accuracy])).toEqual(read(local).rows[0].runs.map((x) => [x.seed, x.test_accuracy]));
+    for (const s of [1, 2]) {
+      expect(tensorSha(join(remote, 'tiny', `seed-${s}`, 'model.safetensors'))).toBe(tensorSha(join(local, 'tiny', `seed-${s}`, 'model.safetensors')));
+    }
+  });
+
   it('an unreachable queue is one line and exit 1', () => {
     const r = cli('mlp-sweep', [...SWEEP, '--out', join(tmp.dir, 'nowhere'), '--queue', 'redis://127.0.0.1:1', '--quiet']);
     expect(r.status).toBe(1);
