@@ -3,6 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { gridSettings, parseGridFlag, pointNames, withRandom } from '../../src/runs/grid.js';
 import { readSweepFile, sweepPoints } from '../../src/runs/sweep-spec.js';
+import { join } from 'node:path';
+import { ROOT } from '../helpers/cli.js';
 import { useTempFiles } from '../helpers/files.js';
 
 describe('--grid', () => {
@@ -82,6 +84,8 @@ describe('sweep file', () => {
     expect(() => sweepPoints(readSweepFile(bad), [], tmp.dir)).toThrow(/^point lr-1: --set: training\.lr: expected a positive number, got -1$/);
     const typo = tmp.write('typo.yaml', 'grid:\n  training.lr: [0.5]\nrandom: { samples: 2, keys: { training.lr: { normal: [0, 1] } } }\n');
     expect(() => readSweepFile(typo)).toThrow(/typo\.yaml.*random\.keys\.training\.lr/);
+    const shipped = readSweepFile(join(ROOT, 'configs', 'sweeps', 'default-lr.yaml'));
+    expect(sweepPoints(shipped, [], tmp.dir).map((p) => [p.config.training.lr, p.config.model.seed, p.config.model.layers])).toHaveLength(12);
     const empty = tmp.write('empty.yaml', 'config: base.yaml\n');
     expect(() => sweepPoints(readSweepFile(empty), [], tmp.dir)).toThrow(/needs at least one --grid/);
   });
