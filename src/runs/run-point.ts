@@ -19,11 +19,15 @@ export type PointOutcome =
   | { kind: 'done'; summary: PointSummary; state: PointState }
   | { kind: 'stopped'; how: string }; // "exit 130" once its checkpoint is written, or the signal that killed it
 
-/** A run that failed for a reason running it again would not change (exit 1: bad config, divergence, ...). */
+/**
+ * A run that failed, with mlp-train's error line. Most failures would repeat
+ * (exit 1: a diverging config, a damaged file); `retryable` marks those that
+ * another try may get past (the folder held by another process, a killed run).
+ */
 export class RunFailed extends UserError {
   constructor(
     message: string,
-    readonly retryable: boolean, // another mlp-train held the folder: worth another try later
+    readonly retryable: boolean,
   ) {
     super(message);
   }
