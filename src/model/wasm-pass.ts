@@ -10,7 +10,8 @@
 //
 // The first layer's input is MNIST pixels, 81% zero: its forward product runs
 // on compressed pairs of rows of X, its weight gradient X^T delta on
-// compressed pairs of X's columns (pixel pairs): wasm-sparse-layer.ts; so do
+// compressed pairs of X's columns (pixel pairs): wasm-sparse-layer.ts (data
+// over 90% non-zero take gemm instead); so do
 // the layers after relu units, whose inputs are half zeros or more. The
 // backward of the dense layers l >= 1 is wasm-dense.ts's.
 // Dropout's masks and max-norm run in the module too (wasm-regularization.ts).

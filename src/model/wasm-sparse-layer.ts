@@ -33,7 +33,7 @@ export interface SparseLayerShape {
  * Above this fraction of non-zero input values the first layer runs the dense
  * gemm instead: the compressed products pay per stored entry (the CSR build,
  * an index read per value), so they win only while they skip enough. Measured
- * (README, Datasets: CPU time of one thread, forward and weight gradient
+ * (README, "Fashion-MNIST (issue 15)": CPU time of one thread, forward and weight gradient
  * together, 128 rows of Fashion-MNIST thinned or filled to each density) they
  * cost 0.67-0.87 of gemm from 20% to 60% non-zero, 0.95-0.97 at 80%, and
  * 0.97-1.03 at 100%: the break-even lies near 90%. MNIST's pixels are 19%
