@@ -1,7 +1,7 @@
 // mlp-predict: classify PNG images of handwritten digits with saved weights.
 import { Command } from 'commander';
 import { readPredictImages } from '../data/predict-input.js';
-import { classNames, storage } from '../data/presets.js';
+import { classNames, PRESETS, storage } from '../data/presets.js';
 import { UserError } from '../errors.js';
 import { FAINT_LIMIT, INKED_LIMIT, MNIST_TRAIN_MAX, predict, typicality, type Prediction, type Typicality } from '../eval/predict.js';
 import { addCommonOptions, collect, configForWeights } from './common.js';
@@ -23,7 +23,7 @@ export async function predictMain(argv: string[]): Promise<number> {
   const { config, weights } = configForWeights(opts.weights, opts.config, opts.set);
   const model = weights.build(config.model);
   const preset = config.data.preset;
-  const options = { inputs: model.inputs, rescale: preset !== 'fashion-mnist', transpose: storage(config.data).transpose };
+  const options = { inputs: model.inputs, rescale: PRESETS[preset].handwriting, transpose: storage(config.data).transpose };
   const inputs = files.flatMap((file) => readPredictImages(file, options));
   const images = inputs.map((p) => p.name);
   const X = new Float32Array(inputs.length * model.inputs);

@@ -30,6 +30,7 @@ interface Preset {
   transpose: boolean;
   labelOffset: number;
   classes: readonly string[];
+  handwriting: boolean; // mlp-predict makes a PNG MNIST-like (crop, scale, centre); else it takes the PNG as it is
 }
 
 const DIGITS = Array.from({ length: 10 }, (_, k) => String(k));
@@ -37,18 +38,25 @@ const UPPER = Array.from({ length: 26 }, (_, k) => String.fromCharCode(65 + k));
 const LOWER = UPPER.map((c) => c.toLowerCase());
 
 export const PRESETS: Record<DataPreset, Preset> = {
-  mnist: { debian: null, transpose: false, labelOffset: 0, classes: DIGITS },
+  mnist: { debian: null, transpose: false, labelOffset: 0, classes: DIGITS, handwriting: true },
   'fashion-mnist': {
     debian: 'dataset-fashion-mnist',
     transpose: false,
     labelOffset: 0,
     classes: ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
+    handwriting: false,
   },
-  kmnist: { debian: null, transpose: false, labelOffset: 0, classes: ['o', 'ki', 'su', 'tsu', 'na', 'ha', 'ma', 'ya', 're', 'wo'] },
-  'emnist-digits': { debian: null, transpose: true, labelOffset: 0, classes: DIGITS },
-  'emnist-letters': { debian: null, transpose: true, labelOffset: 1, classes: LOWER },
+  kmnist: { debian: null, transpose: false, labelOffset: 0, classes: ['o', 'ki', 'su', 'tsu', 'na', 'ha', 'ma', 'ya', 're', 'wo'], handwriting: true },
+  'emnist-digits': { debian: null, transpose: true, labelOffset: 0, classes: DIGITS, handwriting: true },
+  'emnist-letters': { debian: null, transpose: true, labelOffset: 1, classes: LOWER, handwriting: true },
   // EMNIST balanced merges the 15 lowercase letters that look like their capitals (c i j k l m o p s u v w x y z)
-  'emnist-balanced': { debian: null, transpose: true, labelOffset: 0, classes: [...DIGITS, ...UPPER, 'a', 'b', 'd', 'e', 'f', 'g', 'h', 'n', 'q', 'r', 't'] },
+  'emnist-balanced': {
+    debian: null,
+    transpose: true,
+    labelOffset: 0,
+    classes: [...DIGITS, ...UPPER, 'a', 'b', 'd', 'e', 'f', 'g', 'h', 'n', 'q', 'r', 't'],
+    handwriting: true,
+  },
 };
 
 /** data.transpose and data.label_offset with the preset's defaults filled in. */
