@@ -1,4 +1,4 @@
-// npm run bench [-- --epoch [--workloads W1,W2,W3,W4,W4d] [--no-products]] [--repeat n] [--kernels naive,blocked,wasm] [--json | --markdown]
+// npm run bench [-- --epoch [--workloads W1,W2,W3,W4,W4d] [--data fashion-mnist] [--no-products]] [--repeat n] [--kernels naive,blocked,wasm] [--json | --markdown]
 //
 // 1. Kernels: for the products of a 784-800-10 net at batch 128 (and the
 //    first layer of full-batch 784-300-10), check each kernel against the
@@ -26,7 +26,8 @@
 // rows), epochs.ts (the epoch rows), timing.ts (the timer and shared helpers).
 //
 // The machine is shared: compare variants within one run, and read medians.
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { DATA_PRESETS, type DataPreset } from '../src/config/schema.js';
 import { KERNELS, selectKernels, type KernelName } from '../src/kernels/matmul.js';
 import { benchEpochs, WORKLOAD_IDS, type EpochRow } from './epochs.js';
 import { benchInMemory } from './in-memory.js';
@@ -62,12 +63,13 @@ async function main(): Promise<void> {
     .option('--epoch', 'also time whole training epochs (W1, W2, W3, W4, W4d) per kernel')
     .option('--workloads <list>', `with --epoch, only these workloads, comma-separated (${WORKLOAD_IDS.join(', ')})`, WORKLOAD_IDS.join(','))
     .option('--no-products', 'skip the product rows (with --epoch: time only the workloads)')
+    .addOption(new Option('--data <preset>', 'the images of the in-memory rows and the --epoch workloads: a data.preset (fashion-mnist: dense pixels)').choices([...DATA_PRESETS]).default('mnist'))
     .option('--repeat <n>', 'epochs per WebAssembly workload (the median is shown)', '3')
     .option('--kernels <list>', 'the kernels to time, comma-separated (naive, blocked, wasm)', 'naive,blocked,wasm')
     .option('--json', 'print the results as JSON on stdout')
     .option('--markdown', "print the results as the README's tables")
     .parse(process.argv)
-    .opts<{ epoch?: boolean; workloads: string; products: boolean; repeat: string; kernels: string; json?: boolean; markdown?: boolean }>();
+    .opts<{ epoch?: boolean; workloads: string; data: DataPreset; products: boolean; repeat: string; kernels: string; json?: boolean; markdown?: boolean }>();
 
   const names = opts.kernels.split(',').map((k) => k.trim()) as KernelName[];
   for (const k of names) if (!(k in KERNELS) && k !== 'wasm') throw new Error(`--kernels: unknown kernel ${k} (naive, blocked, wasm)`);
@@ -76,8 +78,8 @@ async function main(): Promise<void> {
   const workloads = opts.workloads.split(',').map((w) => w.trim());
   for (const w of workloads) if (!WORKLOAD_IDS.includes(w)) throw new Error(`--workloads: unknown workload ${w} (${WORKLOAD_IDS.join(', ')})`);
   const wasm = selectKernels('wasm');
-  const kernels = opts.products ? [...benchKernels(names), ...(names.includes('wasm') ? benchInMemory() : [])] : [];
-  const epochs = opts.epoch ? await benchEpochs(names, repeat, workloads) : [];
+  const kernels = opts.products ? [...benchKernels(names), ...(names.includes('wasm') ? benchInMemory(opts.data) : [])] : [];
+  const epochs = opts.epoch ? await benchEpochs(names, repeat, workloads, opts.data) : [];
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ node: process.version, wasm: wasm.name, wasm_fallback: wasm.fallback, kernels, epochs, peak_rss_mb: peakRssMb }, null, 2)}\n`);

@@ -1,6 +1,6 @@
 // The epoch rows (--epoch): whole training runs as mlp-train runs them, per
 // kernel and thread count; seconds and effective GFLOP/s.
-import { defaultConfig, type Config } from '../src/config/schema.js';
+import { defaultConfig, type Config, type DataPreset } from '../src/config/schema.js';
 import { loadRunData } from '../src/data/load.js';
 import { selectKernels, type KernelName } from '../src/kernels/matmul.js';
 import { Mlp } from '../src/model/mlp.js';
@@ -52,13 +52,14 @@ export const WORKLOADS: readonly Workload[] = [
 export const WORKLOAD_IDS: readonly string[] = WORKLOADS.map((w) => w.name.split(' ')[0]);
 
 /** The epoch rows of the workloads named in `only` (W1 .. W4d; all when absent). */
-export async function benchEpochs(names: KernelName[], repeat: number, only?: readonly string[]): Promise<EpochRow[]> {
+export async function benchEpochs(names: KernelName[], repeat: number, only?: readonly string[], preset: DataPreset = 'mnist'): Promise<EpochRow[]> {
   const rows: EpochRow[] = [];
   for (const w of WORKLOADS.filter((_, i) => !only || only.includes(WORKLOAD_IDS[i]))) {
     for (const { name, threads } of variants(names)) {
       if (name === 'naive') continue; // minutes per epoch
       const cfg: Config = defaultConfig();
       cfg.training.threads = threads;
+      cfg.data.preset = preset;
       cfg.model.layers = [...w.layers];
       w.setup?.(cfg);
       // the WebAssembly rows take the median of `repeat` epochs; the TypeScript ones (30 s an epoch) one

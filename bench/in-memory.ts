@@ -7,7 +7,7 @@
 // pairs). GFLOP/s count the dense 2·N·I·O.
 // N = 128 batch rows, I = 784 inputs, O = 800 outputs.
 import { availableParallelism } from 'node:os';
-import { defaultConfig } from '../src/config/schema.js';
+import { defaultConfig, type DataPreset } from '../src/config/schema.js';
 import { loadRunData } from '../src/data/load.js';
 import { KERNELS } from '../src/kernels/matmul.js';
 import { moduleCalls, type ModuleCalls } from '../src/kernels/wasm/calls.js';
@@ -30,6 +30,7 @@ interface InMemory {
   rng: Rng;
   dense: Float32Array; // X [N, I], random
   pixels: Float32Array; // X [N, I], the first 128 training images / 255
+  rowsName: string; // whose images: 'MNIST', 'fashion-mnist' (bench --data)
   W: Float32Array; // [O, I]
   x: number; // X [N, I]
   bRows: number; // W^T [I, O], row-major
@@ -44,9 +45,11 @@ interface InMemory {
   rows: KernelRow[];
 }
 
-function setup(rt: WasmRuntime): InMemory {
+function setup(rt: WasmRuntime, preset: DataPreset): InMemory {
   const rng = new Rng(8, 0);
-  const mnist = loadRunData(defaultConfig(), 'bench', { train: true, test: false }).train!;
+  const cfg = defaultConfig();
+  cfg.data.preset = preset;
+  const mnist = loadRunData(cfg, 'bench', { train: true, test: false }).train!;
   const dense = random(N * I, rng);
   const pixels = new Float32Array(N * I);
   for (let i = 0; i < N * I; i++) pixels[i] = mnist.images[i] / 255; // the first 128 training images
@@ -69,7 +72,7 @@ function setup(rt: WasmRuntime): InMemory {
   const x = put(N * I), bRows = put(WT), bPanels = put(WP), c = put(N * O), R = put(N + 1), E = put(3 * N * I);
   const panelBytes = 4 * 5 * I;
   const panels = { at: put((panelBytes / 4) * 64), bytes: panelBytes };
-  return { rt, k: moduleCalls(rt), rng, dense, pixels, W, x, bRows, bPanels, c, R, E, panels, put, blocks, rows: [] };
+  return { rt, k: moduleCalls(rt), rng, dense, pixels, rowsName: preset === 'mnist' ? 'MNIST' : preset, W, x, bRows, bPanels, c, R, E, panels, put, blocks, rows: [] };
 }
 
 /** On 1, 2, .. threads: run once, check against `ref` (got(i) is the i-th value in ref's layout), time, add a row. */
@@ -97,8 +100,8 @@ function forwardCases(m: InMemory): void {
   const cases = [
     ['sgemm dense random, B row-major', m.dense, 'gemm', false],
     ['sgemm dense random, B in 16-column panels', m.dense, 'gemm', true],
-    ['MNIST rows, gemm, B in panels', m.pixels, 'gemm', true],
-    ['MNIST rows, spmm, B in panels', m.pixels, 'spmm', true],
+    [`${m.rowsName} rows, gemm, B in panels`, m.pixels, 'gemm', true],
+    [`${m.rowsName} rows, spmm, B in panels`, m.pixels, 'spmm', true],
   ] as const;
   for (const [label, X, kernel, panelled] of cases) {
     m.rt.heap.f32(x, N * I).set(X);
@@ -130,7 +133,7 @@ function weightGradCases(m: InMemory): void {
   KERNELS.naive.backward(null, refDW, new Float32Array(O), delta, pixels, m.W, N, I, O);
   const DW = m.rt.heap.f32(dw, panelFloats(I, O));
   const dwAt = (j: number): number => DW[panelIndex(j % I, Math.floor(j / I), PANEL_Q, PANEL_Q * I)]; // refDW[o * I + i]
-  const label = 'MNIST rows, weight grad X^T delta 784x128x800';
+  const label = `${m.rowsName} rows, weight grad X^T delta 784x128x800`;
   measure(m, `${label}, gemm`, refDW, dwAt, () =>
     runGemm(k, panels, { C: dw, ldc: PANEL_Q, cps: PANEL_Q * I, A: x, ars: 1, aks: I, B: d, ldb: O, bps: ROW_MAJOR, P: I, Q: O, K: N, acc: 0 }));
   measure(m, `${label}, spmm over pixel pairs`, refDW, dwAt, (threads) => {
@@ -140,10 +143,10 @@ function weightGradCases(m: InMemory): void {
 }
 
 /** The products on buffers in the WebAssembly memory, each checked against the naive kernel first; none without it. */
-export function benchInMemory(): KernelRow[] {
+export function benchInMemory(preset: DataPreset = 'mnist'): KernelRow[] {
   const rt = wasmRuntime().runtime;
   if (!rt) return [];
-  const m = setup(rt);
+  const m = setup(rt, preset);
   forwardCases(m);
   weightGradCases(m);
   rt.setThreads(1);

@@ -6,6 +6,7 @@ import { Command, Option } from 'commander';
 import type { KernelName } from '../config/schema.js';
 import { loadRunData } from '../data/load.js';
 import type { Dataset } from '../data/mnist.js';
+import { splitFiles } from '../data/presets.js';
 import { evaluate, type Evaluation } from '../eval/evaluate.js';
 import { predictDataset } from '../eval/predict.js';
 import type { Mlp } from '../model/mlp.js';
@@ -49,7 +50,7 @@ export async function evalMain(argv: string[]): Promise<number> {
   if (opts.predictions !== undefined) {
     const inputs: Array<[string, string]> = [['--weights', opts.weights]];
     if (opts.config !== undefined) inputs.push(['--config', opts.config]);
-    const files = config.data[opts.split];
+    const files = splitFiles(config.data, opts.split, opts.config ?? opts.weights);
     if (files.images !== null) inputs.push([`data.${opts.split}.images`, files.images]);
     if (files.labels !== null) inputs.push([`data.${opts.split}.labels`, files.labels]);
     checkOutputs(inputs, [['--predictions', opts.predictions]]);
@@ -100,17 +101,21 @@ function report(r: Evaluation, file: string, split: string, layers: string, c: C
   const O = r.confusion.length;
   const w = Math.max(5, String(r.n).length + 1);
   const cell = (v: number | string): string => String(v).padStart(w);
+  const named = r.per_class.some((k) => k.name !== String(k.digit));
+  const word = named ? 'class' : 'digit';
+  const nameWidth = Math.max(6, ...r.per_class.map((k) => k.name.length + 1));
   const lines = [
     `${c.bold('weights')}  ${file} (${layers})`,
     `${c.bold(split)} set  ${r.n} samples: accuracy ${c.green(pct(r.accuracy))}, loss ${r.loss.toFixed(5)} per sample`,
+    ...(named ? ['', `classes  ${r.per_class.map((k) => `${k.digit} ${k.name}`).join(', ')}`] : []),
     '',
-    'confusion matrix (rows: true digit, columns: predicted)',
+    `confusion matrix (rows: true ${word}, columns: predicted)`,
     `${cell('')}${Array.from({ length: O }, (_, j) => cell(j)).join('')}`,
     ...r.confusion.map((row, t) => `${cell(t)}${row.map((v, p) => (p === t ? c.green(cell(v)) : v > 0 ? c.yellow(cell(v)) : cell(v))).join('')}`),
     '',
-    `${'digit'.padStart(6)}${'precision'.padStart(11)}${'recall'.padStart(9)}${'support'.padStart(9)}`,
+    `${word.padStart(nameWidth)}${'precision'.padStart(11)}${'recall'.padStart(9)}${'support'.padStart(9)}`,
     ...r.per_class.map(
-      (k) => `${String(k.digit).padStart(6)}${pct(k.precision).padStart(11)}${pct(k.recall).padStart(9)}${String(k.support).padStart(9)}`,
+      (k) => `${k.name.padStart(nameWidth)}${pct(k.precision).padStart(11)}${pct(k.recall).padStart(9)}${String(k.support).padStart(9)}`,
     ),
   ];
   return lines.join('\n');

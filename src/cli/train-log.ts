@@ -3,6 +3,7 @@
 // fixed-format line of each epoch.
 import { configDiff } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { storage } from '../data/presets.js';
 import { selectKernels } from '../kernels/matmul.js';
 import type { Mlp } from '../model/mlp.js';
 import { describeOptimizer } from '../model/optimizer.js';
@@ -56,7 +57,7 @@ export function printStartup(
         `${model.params.length.toLocaleString('en-US')} parameters, init ${m.init}, seed ${m.seed}`,
       `objective  ${[terms.join(' + '), ...extras].join('; ')}`,
       `data       train ${n.train}, validation ${n.validation}, test ${n.test}` +
-        (config.data.train.images === null ? ' (bundled MNIST, checksums verified)' : ''),
+        dataSource(config.data),
       `training   ${t.epochs} epochs, batch ${trainer.batchSize} (${trainer.batchesPerEpoch} steps/epoch), ` +
         `${updateText(trainer, `lr ${t.lr}${schedText}${warmText}`)}, ${selectKernels(t.kernel).name} kernels`,
       `config     ${file ?? '(defaults)'}; differs from defaults: ${diff.length ? diff.join(' ') : 'nothing'}`,
@@ -70,4 +71,14 @@ function updateText(trainer: Trainer, rate: string): string {
   const o = trainer.optimizer;
   if (o.name === 'sgd') return `${rate}, momentum ${o.momentum}`;
   return o.name === 'rprop' ? describeOptimizer(o) : `${describeOptimizer(o)}, ${rate}`;
+}
+
+/** Where the samples come from, as the start-up summary says it. */
+function dataSource(d: Config['data']): string {
+  const explicit = d.train.images !== null || d.train.labels !== null || d.test.images !== null || d.test.labels !== null;
+  const { transpose, labelOffset } = storage(d);
+  const how = `${transpose ? ', transposed' : ''}${labelOffset ? `, labels - ${labelOffset}` : ''}`;
+  if (explicit) return ` (${d.preset} settings${how})`;
+  if (d.dir !== null) return ` (${d.preset} settings, from ${d.dir}${how})`;
+  return d.preset === 'mnist' ? ' (bundled MNIST, checksums verified)' : ` (${d.preset}${how})`;
 }

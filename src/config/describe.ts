@@ -41,6 +41,7 @@ function valuesOf(s: JsonSchema): string {
     return [name, lo, hi].filter(Boolean).join(' ').replace(/ (>=?) (.*) (<=?) /, ' $1 $2, $3 ');
   }
   if (s.type === 'string') return 'path';
+  if (Array.isArray(s.type)) return s.type.join(' \\| '); // a nullable plain type: ["boolean", "null"]
   return String(s.type ?? 'any');
 }
 

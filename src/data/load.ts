@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
 import { Rng, STREAM_SPLIT } from '../rng.js';
 import { limitDataset, loadSplit, splitValidation, type Dataset } from './mnist.js';
+import { classNames, DATASETS_ROOT, splitFiles, storage } from './presets.js';
 
 export interface RunData {
   train: Dataset | null; // null unless asked for
@@ -12,14 +13,17 @@ export interface RunData {
   test: Dataset | null;
 }
 
-/** `source` names the config in errors. */
-export function loadRunData(cfg: Config, source: string, which: { train: boolean; test: boolean }): RunData {
+/** `source` names the config in errors; `root` is where data.preset looks for the datasets (tests pass their own). */
+export function loadRunData(cfg: Config, source: string, which: { train: boolean; test: boolean }, root = DATASETS_ROOT): RunData {
   const layers = cfg.model.layers;
   const classes = layers[layers.length - 1];
+  const stored = storage(cfg.data);
+  const names = classNames(cfg.data, classes);
+  const load = (split: 'train' | 'test'): Dataset => ({ ...loadSplit(splitFiles(cfg.data, split, source, root), split, classes, stored), classes: names });
   let train: Dataset | null = null;
   let validation: Dataset | null = null;
   if (which.train) {
-    train = loadSplit(cfg.data.train, 'train', classes);
+    train = load('train');
     checkInputWidth(train, layers[0], source);
     if (cfg.data.limit > 0 && cfg.data.limit < train.n) train = limitDataset(train, cfg.data.limit);
     if (cfg.data.validation > 0) {
@@ -31,7 +35,7 @@ export function loadRunData(cfg: Config, source: string, which: { train: boolean
   }
   let test: Dataset | null = null;
   if (which.test) {
-    test = loadSplit(cfg.data.test, 'test', classes);
+    test = load('test');
     checkInputWidth(test, layers[0], source);
   }
   return { train, validation, test };

@@ -14,7 +14,16 @@ export interface Dataset {
   features: number; // pixels per image (rows * cols)
   images: Uint8Array; // [n, features], one sample per row
   labels: Uint8Array; // [n]
+  classes?: readonly string[]; // what each class is called (data.preset); absent = the class indices
 }
+
+/** How the files store the samples: data.transpose, data.label_offset (src/data/presets.ts storage()). */
+export interface Storage {
+  transpose: boolean;
+  labelOffset: number;
+}
+
+const AS_STORED: Storage = { transpose: false, labelOffset: 0 };
 
 /** An IDX path for images and labels; null = the bundled MNIST file. */
 export interface SplitFiles {
@@ -53,8 +62,13 @@ function readChecked(split: Split, kind: Kind, path: string | null): { file: str
   return { file, idx };
 }
 
-/** Load one split and check that images and labels belong together and fit `numClasses` outputs. */
-export function loadSplit(files: SplitFiles, name: Split, numClasses: number): Dataset {
+/**
+ * Load one split and check that images and labels belong together and fit
+ * `numClasses` outputs. With `storage`, every image is transposed (rows <->
+ * cols) and `labelOffset` subtracted from every label, here, once, before
+ * anything else sees them.
+ */
+export function loadSplit(files: SplitFiles, name: Split, numClasses: number, storage: Storage = AS_STORED): Dataset {
   const img = readChecked(name, 'images', files.images);
   const lab = readChecked(name, 'labels', files.labels);
   if (img.idx.dims.length !== 3) {
@@ -70,13 +84,48 @@ export function loadSplit(files: SplitFiles, name: Split, numClasses: number): D
   if (lab.idx.dims[0] !== n) {
     throw new DataFileError(lab.file, `has ${lab.idx.dims[0]} labels, but the images file ${img.file} has ${n} images`);
   }
-  const labels = lab.idx.data;
-  for (let i = 0; i < n; i++) {
-    if (labels[i] >= numClasses) {
-      throw new DataFileError(lab.file, `label ${labels[i]} at index ${i} is out of range for ${numClasses} output classes`);
+  const labels = shiftLabels(lab.idx.data, storage.labelOffset, numClasses, lab.file);
+  const images = storage.transpose ? transposeImages(img.idx.data, n, rows, cols) : img.idx.data;
+  return { name, n, features: rows * cols, images, labels };
+}
+
+/** labels - offset (a copy when offset > 0), each checked to be a class of the `numClasses` outputs. */
+function shiftLabels(stored: Uint8Array, offset: number, numClasses: number, file: string): Uint8Array {
+  const labels = offset === 0 ? stored : new Uint8Array(stored.length);
+  const after = offset === 0 ? '' : ` (${offset} subtracted by data.label_offset)`;
+  for (let i = 0; i < stored.length; i++) {
+    const label = stored[i] - offset;
+    if (label < 0) {
+      throw new DataFileError(file, `label ${stored[i]} at index ${i} is below data.label_offset ${offset}: lower data.label_offset`);
     }
+    if (label >= numClasses) {
+      throw new DataFileError(
+        file,
+        `label ${label}${after} at index ${i} is out of range for the ${numClasses} output classes of model.layers: make the last layer wider, or set data.label_offset`,
+      );
+    }
+    labels[i] = label;
   }
-  return { name, n, features: rows * cols, images: img.idx.data, labels };
+  return labels;
+}
+
+/** A copy of n images [rows, cols] as [cols, rows]: out[i][c][r] = in[i][r][c]. */
+export function transposeImages(images: Uint8Array, n: number, rows: number, cols: number): Uint8Array {
+  const out = new Uint8Array(images.length);
+  const F = rows * cols;
+  for (let i = 0; i < n; i++) {
+    const o = i * F;
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[o + c * rows + r] = images[o + r * cols + c];
+  }
+  return out;
+}
+
+/** The fraction of non-zero pixels of a dataset's images (the first layer's choice of products, wasm-sparse-layer.ts). */
+export function pixelDensity(ds: Dataset): number {
+  let nonZero = 0;
+  const px = ds.images;
+  for (let k = 0; k < px.length; k++) if (px[k] !== 0) nonZero++;
+  return px.length > 0 ? nonZero / px.length : 0;
 }
 
 /** The first n samples (views, no copy). */
@@ -106,7 +155,7 @@ export function splitValidation(ds: Dataset, nVal: number, rng: Rng): { train: D
       images.set(ds.images.subarray(i * F, (i + 1) * F), r * F);
       labels[r++] = ds.labels[i];
     }
-    return { name, n: count, features: F, images, labels };
+    return { name, n: count, features: F, images, labels, classes: ds.classes };
   };
   return { train: pick('train', 0, ds.n - nVal), validation: pick('validation', 1, nVal) };
 }

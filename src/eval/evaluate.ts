@@ -13,7 +13,8 @@ import { crossEntropy, mse } from '../objective/losses.js';
 export const EVAL_CHUNK = 1000;
 
 export interface ClassFigures {
-  digit: number;
+  digit: number; // the class index
+  name: string; // what the class is called (data.preset: 'Sneaker', 'a'; the index as text by default)
   precision: number; // TP / predicted as this class (0 when nothing was)
   recall: number; // TP / samples of this class (0 when there are none)
   support: number; // samples of this class
@@ -84,11 +85,12 @@ export class Evaluator {
       }
     }
     const n = batcher.ds.n;
-    return { n, accuracy: correct / n, loss: lossSum / n, confusion, per_class: classFigures(confusion) };
+    return { n, accuracy: correct / n, loss: lossSum / n, confusion, per_class: classFigures(confusion, batcher.ds.classes) };
   }
 }
 
-export function classFigures(confusion: number[][]): ClassFigures[] {
+/** Precision and recall per class; `names` (Dataset.classes) name them, else their indices do. */
+export function classFigures(confusion: number[][], names?: readonly string[]): ClassFigures[] {
   const O = confusion.length;
   return confusion.map((row, c) => {
     const tp = row[c];
@@ -97,6 +99,7 @@ export function classFigures(confusion: number[][]): ClassFigures[] {
     for (let t = 0; t < O; t++) predicted += confusion[t][c];
     return {
       digit: c,
+      name: names?.[c] ?? String(c),
       precision: predicted > 0 ? tp / predicted : 0,
       recall: support > 0 ? tp / support : 0,
       support,

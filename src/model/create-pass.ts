@@ -18,6 +18,8 @@ export interface TrainPassOptions {
   optimizer: OptimizerSettings;
   /** Dropout and max-norm (dropout.ts); none if absent. */
   regularization?: PassRegularization;
+  /** Fraction of non-zero values in the training inputs (after input dropout): the WebAssembly pass's first layer skips zeros only when they are many. */
+  inputDensity?: number;
 }
 
 export function createTrainPass(model: Mlp, o: TrainPassOptions): TrainPass {

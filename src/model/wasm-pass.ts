@@ -10,7 +10,8 @@
 //
 // The first layer's input is MNIST pixels, 81% zero: its forward product runs
 // on compressed pairs of rows of X, its weight gradient X^T delta on
-// compressed pairs of X's columns (pixel pairs): wasm-sparse-layer.ts; so do
+// compressed pairs of X's columns (pixel pairs): wasm-sparse-layer.ts (data
+// over 90% non-zero take gemm instead); so do
 // the layers after relu units, whose inputs are half zeros or more. The
 // backward of the dense layers l >= 1 is wasm-dense.ts's.
 // Dropout's masks and max-norm run in the module too (wasm-regularization.ts).
@@ -31,7 +32,7 @@ import type { TrainPass } from './pass.js';
 import { denseBackwardFloats, l2Blocks, scratchBytes, sparseHidden } from './wasm-buffers.js';
 import { denseBackward, type DenseBuffers } from './wasm-dense.js';
 import { ModuleL2 } from './wasm-l2.js';
-import { SparseLayer } from './wasm-sparse-layer.js';
+import { SparseLayer, sparseInput } from './wasm-sparse-layer.js';
 import { WasmLayout } from './wasm-layout.js';
 import { moduleDropout, moduleMaxNorm } from './wasm-regularization.js';
 import { moduleStep } from './wasm-step.js';
@@ -49,6 +50,7 @@ export interface WasmPassOptions {
   capacity: number;
   optimizer: OptimizerSettings;
   regularization?: PassRegularization; // dropout and max-norm; none if absent
+  inputDensity?: number; // fraction of non-zero inputs the first layer sees (after input dropout); absent = 0, sparse
 }
 
 export class WasmPass implements TrainPass {
@@ -120,7 +122,8 @@ export class WasmPass implements TrainPass {
     const scratch = scratchBytes(model.spec.layers, capacity, model.pieces);
     this.panels = { at: this.alloc(this.panelThreads * scratch), bytes: scratch };
     const { I, O } = model.slots[0];
-    this.first = new SparseLayer(this.k, (bytes) => this.alloc(bytes), capacity, { I, O, ldW: layout.ldW[0], psW: layout.psW[0] }, this.panels);
+    const firstGemm = sparseInput(o.inputDensity ?? 0) ? null : this.gemmOnThreads; // dense data: gemm (wasm-sparse-layer.ts)
+    this.first = new SparseLayer(this.k, (bytes) => this.alloc(bytes), capacity, { I, O, ldW: layout.ldW[0], psW: layout.psW[0] }, this.panels, firstGemm);
     this.sparse = model.slots.map((sl, l) =>
       l > 0 && !layout.narrow[l] && sparseHidden(model.spec.hidden, capacity, sl.O)
         ? new SparseLayer(this.k, (bytes) => this.alloc(bytes), capacity, { I: sl.I, O: sl.O, ldW: layout.ldW[l], psW: ROW_MAJOR }, this.panels)

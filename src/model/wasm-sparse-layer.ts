@@ -15,7 +15,7 @@
 // spmm_xt over pixel pairs, per block of XT_BLOCK samples, adding into dW_0
 // in ascending samples).
 import type { ModuleCalls } from '../kernels/wasm/calls.js';
-import type { PanelScratch } from '../kernels/wasm/gemm-job.js';
+import type { GemmOperands, PanelScratch } from '../kernels/wasm/gemm-job.js';
 import { ROW_MAJOR } from '../kernels/wasm/gemm-wat.js';
 import { grainOf, tileGrain } from '../kernels/wasm/pool.js';
 import { SPMM_TILE_Q, X_PAIRS, XT_PAIRS } from '../kernels/wasm/sparse-wat.js';
@@ -29,6 +29,21 @@ export interface SparseLayerShape {
   psW: number;
 }
 
+/**
+ * Above this fraction of non-zero input values the first layer runs the dense
+ * gemm instead: the compressed products pay per stored entry (the CSR build,
+ * an index read per value), so they win only while they skip enough. Measured
+ * (README, "Fashion-MNIST (issue 15)": CPU time of one thread, forward and weight gradient
+ * together, 128 rows of Fashion-MNIST thinned or filled to each density) they
+ * cost 0.67-0.87 of gemm from 20% to 60% non-zero, 0.95-0.97 at 80%, and
+ * 0.97-1.03 at 100%: the break-even lies near 90%. MNIST's pixels are 19%
+ * non-zero, Fashion-MNIST's 50%: both stay sparse.
+ */
+export const SPARSE_MAX_DENSITY = 0.9;
+
+/** Whether an input with this fraction of non-zero values (after input dropout) goes through the sparse products. */
+export const sparseInput = (density: number): boolean => density <= SPARSE_MAX_DENSITY;
+
 interface Csr {
   R: number;
   E: number;
@@ -41,15 +56,18 @@ export class SparseLayer {
   private readonly slots: { rows: Csr; cols: Csr } | null;
   /** Per-thread scratch of spmm_x and spmm_xt (gemm's panel scratch, sized for both by wasm-buffers.ts). */
   private readonly scratch: PanelScratch;
+  /** Dense input (sparseInput false): both products run on this gemm instead, and no CSR is kept. */
+  private readonly gemm: ((g: GemmOperands) => void) | null;
 
-  constructor(k: ModuleCalls, alloc: (bytes: number) => number, capacity: number, shape: SparseLayerShape, scratch: PanelScratch) {
+  constructor(k: ModuleCalls, alloc: (bytes: number) => number, capacity: number, shape: SparseLayerShape, scratch: PanelScratch, gemm: ((g: GemmOperands) => void) | null = null) {
     this.k = k;
     this.s = shape;
     this.scratch = scratch;
+    this.gemm = gemm;
     const pairs = Math.ceil(capacity / 2);
     const pixelPairs = Math.ceil(shape.I / 2);
     this.slots =
-      capacity <= SLOT_ROWS
+      capacity <= SLOT_ROWS && gemm === null
         ? {
             rows: { R: alloc(8 * pairs), E: alloc(12 * 2 * pairs * shape.I) }, // a slot of I entries per row pair
             cols: { R: alloc(8 * pixelPairs), E: alloc(12 * pixelPairs * capacity) }, // a slot of capacity entries per pixel pair
@@ -62,7 +80,9 @@ export class SparseLayer {
     const { k, s, slots } = this;
     const pairs = Math.ceil(n / 2);
     const B = { B: W, bps: s.psW, Q: s.O, acc: 1 };
-    if (slots) {
+    if (this.gemm) {
+      this.gemm({ C: Z, ldc: s.O, cps: ROW_MAJOR, A: X, ars: s.I, aks: 1, ldb: s.ldW, P: n, K: s.I, ...B });
+    } else if (slots) {
       k.csr_slots(pairs, grainOf(pairs, k.threads, 1, 8), { X, count: s.I, step: 4, second: 4 * s.I, pair: 8 * s.I, total: n, ldb: s.ldW, ...slots.rows });
       const tiles = Math.ceil(s.O / SPMM_TILE_Q);
       k.spmm(tiles, tileGrain(tiles, k.threads), { C: Z, ldc: s.O, cps: ROW_MAJOR, R: slots.rows.R, P: n, ...B });
@@ -77,6 +97,10 @@ export class SparseLayer {
     const { k, s, slots } = this;
     const pairs = Math.ceil(s.I / 2);
     const C = { C: dW, ldc: s.ldW, cps: s.psW };
+    if (this.gemm) {
+      this.gemm({ ...C, A: X, ars: 1, aks: s.I, B: delta, ldb: ldDelta, bps: ROW_MAJOR, P: s.I, Q: s.O, K: n, acc: 0 });
+      return;
+    }
     if (slots) {
       k.csr_slots(pairs, grainOf(pairs, k.threads, 1, 16), { X, count: n, step: 4 * s.I, second: 4, pair: 8, total: s.I, ldb: ldDelta, ...slots.cols });
       const tiles = Math.ceil(s.O / SPMM_TILE_Q);

@@ -166,8 +166,15 @@ export function timingChart(metrics: readonly EpochMetrics[]): TopLevelSpec {
   };
 }
 
-/** What the classes are called on axes and titles: MNIST's ten are digits, other models' outputs are classes. */
-const classWord = (O: number): string => (O === 10 ? 'digit' : 'class');
+/** What the classes are called on axes and titles: MNIST's ten are digits, other models' outputs (and named classes) are classes. */
+const classWord = (O: number, names?: readonly string[]): string => (O === 10 && !isNamed(names) ? 'digit' : 'class');
+
+/** Class names other than the indices themselves (data.preset: fashion-mnist, emnist-letters, ...). */
+const isNamed = (names?: readonly string[]): names is readonly string[] => names !== undefined && names.some((s, k) => s !== String(k));
+
+/** An axis that labels class index k with names[k] (the data keep the indices). */
+const namedAxis = (names?: readonly string[]): { labelExpr?: string } =>
+  isNamed(names) ? { labelExpr: `${JSON.stringify(names)}[datum.value]` } : {};
 
 /** Up to this many classes a confusion cell holds its count as text, and the zero cells are drawn. */
 const CONFUSION_TEXT_MAX = 20;
@@ -179,14 +186,14 @@ const CONFUSION_TEXT_MAX = 20;
  * their count in the tooltip: O^2 cells of text would not fit, nor load.
  * `weights` (which weights were scored) is the subtitle.
  */
-export function confusionChart(confusion: readonly number[][], weights: string): TopLevelSpec {
+export function confusionChart(confusion: readonly number[][], weights: string, names?: readonly string[]): TopLevelSpec {
   const O = confusion.length;
-  const word = classWord(O);
+  const word = classWord(O, names);
   const dense = O <= CONFUSION_TEXT_MAX;
   const rows = confusion.flatMap((row, t) => row.flatMap((count, p) => (dense || count > 0 ? [{ true: t, predicted: p, count }] : [])));
   const max = rows.reduce((m, r) => Math.max(m, r.count), 1);
   const cell = dense ? Math.max(26, Math.min(42, Math.floor(420 / O))) : Math.max(2, Math.floor(600 / O));
-  const axis = { labelAngle: 0, labelOverlap: true } as const;
+  const axis = { labelAngle: isNamed(names) ? -45 : 0, labelOverlap: true, ...namedAxis(names) } as const;
   const rect = {
     mark: 'rect',
     encoding: { color: { field: 'count', type: 'quantitative', scale: { type: 'symlog', scheme: 'blues' }, legend: null } },
@@ -215,11 +222,12 @@ export function confusionChart(confusion: readonly number[][], weights: string):
 
 /** Precision and recall per class as dots (the differences are a few points: bars from 0 would hide them). */
 export function perClassChart(perClass: readonly ClassFigures[], weights: string): TopLevelSpec {
+  const names = perClass.map((k) => k.name);
   const rows = perClass.flatMap((k) => [
     { digit: k.digit, measure: 'precision', value: k.precision },
     { digit: k.digit, measure: 'recall', value: k.recall },
   ]);
-  const word = classWord(perClass.length);
+  const word = classWord(perClass.length, names);
   return {
     title: { text: `Precision and recall per ${word}`, subtitle: weights },
     width: WIDTH,
@@ -227,7 +235,7 @@ export function perClassChart(perClass: readonly ClassFigures[], weights: string
     data: { values: rows },
     mark: { type: 'point', filled: true, size: perClass.length > CONFUSION_TEXT_MAX ? 20 : 80 },
     encoding: {
-      x: { field: 'digit', type: 'ordinal', title: word, axis: { labelAngle: 0, labelOverlap: true } },
+      x: { field: 'digit', type: 'ordinal', title: word, axis: { labelAngle: isNamed(names) ? -45 : 0, labelOverlap: true, ...namedAxis(names) } },
       y: { field: 'value', type: 'quantitative', scale: { zero: false }, axis: { format: '.1%' }, title: null },
       color: { field: 'measure', type: 'nominal', title: null, legend: { orient: 'bottom' } },
       shape: { field: 'measure', type: 'nominal', title: null },

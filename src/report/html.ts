@@ -96,9 +96,10 @@ const misclassified = (e: Evaluation): number => e.n - Math.round(e.accuracy * e
 
 /** Accuracy, loss and error count of one set of weights, its charts, and its per-class table (ids suffixed to stay unique). */
 function scoredBlock(ds: Dataset, { label, evaluation: e }: ScoredWeights, charts: readonly Chart[], section: Section, suffix: string): string {
-  const word = e.per_class.length === 10 ? 'digit' : 'class';
+  const named = e.per_class.some((k) => k.name !== String(k.digit));
+  const word = e.per_class.length === 10 && !named ? 'digit' : 'class';
   const head = [word, 'precision', 'recall', 'support'];
-  const rows = e.per_class.map((k) => [String(k.digit), pct(k.precision), pct(k.recall), String(k.support)]);
+  const rows = e.per_class.map((k) => [named ? `${k.digit} ${k.name}` : k.name, pct(k.precision), pct(k.recall), String(k.support)]);
   return `
 <div class="scored" id="scored${suffix}"><h3>${esc(label)}</h3>
 ${figures([

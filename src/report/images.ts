@@ -89,12 +89,13 @@ export function misclassifiedGrid(ds: Dataset, predicted: Int32Array, evaluation
   const side = imageSide(ds.features);
   if (side === null) return null;
   const tiles: Tile[] = [];
+  const name = (k: number): string => ds.classes?.[k] ?? String(k);
   for (let i = 0; i < ds.n && tiles.length < max; i++) {
     if (predicted[i] === ds.labels[i]) continue;
     tiles.push({
       png: digitPng(ds.images, i, side),
-      caption: `${ds.labels[i]} → ${predicted[i]}`,
-      title: `${ds.name} sample ${i}: true ${ds.labels[i]}, predicted ${predicted[i]}`,
+      caption: `${name(ds.labels[i])} → ${name(predicted[i])}`,
+      title: `${ds.name} sample ${i}: true ${name(ds.labels[i])}, predicted ${name(predicted[i])}`,
     });
   }
   const wrong = evaluation.n - Math.round(evaluation.accuracy * evaluation.n);

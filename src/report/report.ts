@@ -67,7 +67,7 @@ async function renderCharts({ training, evaluation }: ReportParts): Promise<Char
 /** The confusion matrix, per-class figures and misclassified digits of one set of weights; `suffix` keeps the file names apart. */
 async function scoredCharts(ds: Dataset, { label, evaluation: e, predicted }: ScoredWeights, section: Section, suffix: string): Promise<Chart[]> {
   const charts: Chart[] = [
-    { name: `confusion${suffix}`, section, svg: await renderVegaLite(confusionChart(e.confusion, label)) },
+    { name: `confusion${suffix}`, section, svg: await renderVegaLite(confusionChart(e.confusion, label, ds.classes)) },
     { name: `per-class${suffix}`, section, svg: await renderVegaLite(perClassChart(e.per_class, label)) },
   ];
   const wrong = misclassifiedGrid(ds, predicted, e, MAX_MISCLASSIFIED, label);

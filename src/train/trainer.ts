@@ -11,7 +11,7 @@
 // (validation, the saved weights) and every checkpoint.
 import type { Config } from '../config/schema.js';
 import { Batcher } from '../data/batches.js';
-import type { Dataset } from '../data/mnist.js';
+import { pixelDensity, type Dataset } from '../data/mnist.js';
 import { DivergenceError } from '../errors.js';
 import { argmax, EVAL_CHUNK, Evaluator, type Evaluation } from '../eval/evaluate.js';
 import { createTrainPass } from '../model/create-pass.js';
@@ -91,7 +91,8 @@ export class Trainer {
     const t = cfg.training;
     this.optimizer = optimizerSettings(cfg);
     const capacity = Batcher.rows(train, t.batch_size === 'full' ? train.n : t.batch_size);
-    this.pass = createTrainPass(model, { capacity, kernel: t.kernel, threads: t.threads, optimizer: this.optimizer, regularization: passRegularization(cfg) });
+    const inputDensity = pixelDensity(train) * (1 - cfg.regularization.dropout.input);
+    this.pass = createTrainPass(model, { capacity, kernel: t.kernel, threads: t.threads, optimizer: this.optimizer, regularization: passRegularization(cfg), inputDensity });
     this.batcher = new Batcher(train, capacity, this.pass.X);
     this.objective = new Objective(objectiveSpec(cfg), model, this.pass);
     this.optimizerState = newOptimizerState(this.optimizer, model.params.length, model.Float);

@@ -20,8 +20,8 @@ type Files = { train: { images: string | null; labels: string | null }; test: { 
 const none = { images: null, labels: null };
 
 describe('relative data paths', () => {
-  it('the schema marks the four IDX paths', () => {
-    expect(pathKeys().map((k) => k.join('.'))).toEqual(['data.train.images', 'data.train.labels', 'data.test.images', 'data.test.labels']);
+  it('the schema marks data.dir and the four IDX paths', () => {
+    expect(pathKeys().map((k) => k.join('.'))).toEqual(['data.dir', 'data.train.images', 'data.train.labels', 'data.test.images', 'data.test.labels']);
   });
 
   it.each<[string, string, string[], (cfg: string) => Files]>([

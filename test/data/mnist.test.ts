@@ -96,7 +96,7 @@ describe('loadSplit: the bundled MNIST files', () => {
   it('too few output classes: a label out of range names the bundled labels file', () => {
     const file = bundledPath('test', 'labels');
     // The first test label is 7, the first >= 5 (see above).
-    expectMessage(dataErrorOf(() => loadSplit(BUNDLED, 'test', 5)), `${file}: label 7 at index 0 is out of range for 5 output classes`);
+    expectMessage(dataErrorOf(() => loadSplit(BUNDLED, 'test', 5)), `${file}: label 7 at index 0 is out of range for the 5 output classes of model.layers: make the last layer wider, or set data.label_offset`);
   });
 });
 
@@ -160,19 +160,19 @@ describe('loadSplit: custom IDX files', () => {
       'label 10 with 10 classes',
       () => [write('i4', images4), write('l4-10', idx([4], [0, 1, 10, 2]))],
       10,
-      (_img, lab) => `${lab}: label 10 at index 2 is out of range for 10 output classes`,
+      (_img, lab) => `${lab}: label 10 at index 2 is out of range for the 10 output classes of model.layers: make the last layer wider, or set data.label_offset`,
     ],
     [
       'label 255',
       () => [write('i4', images4), write('l4-255', idx([4], [255, 1, 1, 2]))],
       10,
-      (_img, lab) => `${lab}: label 255 at index 0 is out of range for 10 output classes`,
+      (_img, lab) => `${lab}: label 255 at index 0 is out of range for the 10 output classes of model.layers: make the last layer wider, or set data.label_offset`,
     ],
     [
       'label 2 with 2 classes',
       () => [write('i4', images4), write('l4-2', idx([4], [0, 1, 1, 2]))],
       2,
-      (_img, lab) => `${lab}: label 2 at index 3 is out of range for 2 output classes`,
+      (_img, lab) => `${lab}: label 2 at index 3 is out of range for the 2 output classes of model.layers: make the last layer wider, or set data.label_offset`,
     ],
     [
       'the two files swapped',

@@ -26,7 +26,7 @@ describe('Evaluator.run(predicted)', () => {
     expect(e.accuracy).toBe(0);
     expect(e.confusion).toHaveLength(300);
     expect([e.confusion[3][271], e.confusion[7][271], e.confusion[200][271], e.confusion[3][15]]).toEqual([1, 1, 1, 0]);
-    expect(e.per_class[271]).toEqual({ digit: 271, precision: 0, recall: 0, support: 0 });
+    expect(e.per_class[271]).toEqual({ digit: 271, name: '271', precision: 0, recall: 0, support: 0 });
   });
 
   it('fills every sample across chunks, and evaluate() passes the array through', () => {

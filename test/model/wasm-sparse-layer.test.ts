@@ -14,6 +14,7 @@ import { wasmRuntime } from '../../src/kernels/wasm/runtime.js';
 import { SPMM_TILE_Q } from '../../src/kernels/wasm/sparse-wat.js';
 import { Mlp } from '../../src/model/mlp.js';
 import { WasmPass } from '../../src/model/wasm-pass.js';
+import { SPARSE_MAX_DENSITY, sparseInput } from '../../src/model/wasm-sparse-layer.js';
 import { SLOT_ROWS, XT_BLOCK } from '../../src/model/wasm-buffers.js';
 
 const rt = wasmRuntime().runtime!;
@@ -69,5 +70,49 @@ describe('the first layer of a large batch', () => {
     });
     rt.setThreads(1);
     outputs[0].forEach((a, j) => expect(same(outputs[1][j], a), `output ${j}`).toBe(true));
+  });
+});
+
+describe('the first layer on dense data (wasm-sparse-layer.ts sparseInput: the choice by density)', () => {
+  it('takes the sparse products up to SPARSE_MAX_DENSITY non-zero inputs and gemm above it', () => {
+    expect(sparseInput(0.19)).toBe(true); // MNIST's pixels
+    expect(sparseInput(0.5)).toBe(true); // Fashion-MNIST's: the sparse products still cost less there
+    expect(sparseInput(SPARSE_MAX_DENSITY)).toBe(true);
+    expect(sparseInput(1)).toBe(false); // no zeros at all
+  });
+
+  // MNIST test rows with every zero pixel made 1/255: no zeros at all, as dense as data get
+  const n = 100;
+  function pass(inputDensity: number): { wp: WasmPass; model: Mlp } {
+    const model = new Mlp({ layers: [784, 64, 10], hidden: 'sigmoid', output: 'sigmoid' });
+    model.init('glorot_uniform', 5, 'prior');
+    const wp = new WasmPass(model, rt, { capacity: n, optimizer: { name: 'sgd', momentum: 0.9 }, inputDensity });
+    wp.load(model.params, { velocity: new Float32Array(model.params.length) });
+    for (let i = 0; i < n * 784; i++) wp.X[i] = PIXEL[Math.max(1, test.images[i])];
+    wp.forward(n);
+    for (let i = 0; i < n * 10; i++) wp.dY[i] = wp.Y[i] - (i % 10 === test.labels[Math.floor(i / 10)] ? 1 : 0);
+    wp.backwardOutput();
+    wp.backwardLayers();
+    return { wp, model };
+  }
+
+  it('gemm (dense data) and the sparse products agree on Z_0, Y and dW_0 within float32 rounding', () => {
+    const sparse = pass(0);
+    const dense = pass(1);
+    // each Z_0 entry is a sum of 784 float32 products of size <= 0.1: both orders are within 784 ulp-sized
+    // roundings of the exact sum, so 1e-5 relative to the largest entry bounds their difference
+    const close = (a: Float32Array, b: Float32Array): void => {
+      let max = 0;
+      for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(b[i]));
+      for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThanOrEqual(1e-5 * max);
+    };
+    close(dense.wp.Z[0].subarray(0, n * 64), sparse.wp.Z[0].subarray(0, n * 64));
+    close(dense.wp.Y.subarray(0, n * 10), sparse.wp.Y.subarray(0, n * 10));
+    close(dense.wp.dW[0], sparse.wp.dW[0]);
+    // and the same classes for every row
+    const cls = (Y: Float32Array, i: number): number => { let b = 0; for (let j = 1; j < 10; j++) if (Y[i * 10 + j] > Y[i * 10 + b]) b = j; return b; };
+    for (let i = 0; i < n; i++) expect(cls(dense.wp.Y, i)).toBe(cls(sparse.wp.Y, i));
+    sparse.wp.dispose();
+    dense.wp.dispose();
   });
 });
