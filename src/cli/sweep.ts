@@ -5,7 +5,7 @@
 // stopped ones; `mlp-sweep compare DIR` only rewrites the comparison.
 import { existsSync, mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../output/atomic.js';
@@ -83,7 +83,7 @@ export async function sweepMain(argv: string[]): Promise<number> {
   });
   const wall = (performance.now() - t0) / 1000;
   const records = pointRecords(points);
-  const rows = await writeComparison(opts.out, `Sweep ${resolve(opts.out)}`, records, keys, metric);
+  const rows = await writeComparison(opts.out, `Sweep ${opts.out}`, records, keys, metric);
   const files = ['comparison.md', 'comparison.json', 'comparison.html'].map((f) => join(opts.out, f)).join(', ');
   if (stopping !== null) {
     log.warn(`${stopping}: stopped; the comparison so far is in ${files}; run the same command again to go on`);
@@ -118,7 +118,7 @@ async function compareSweep(dir: string, opts: SweepOptions, log: Log): Promise<
   const records = sweep.points
     .filter((p) => existsSync(join(dir, p.name, 'config.json')))
     .map((p) => ({ ...readRun(join(dir, p.name), p.name), settings: p.settings }));
-  const rows = await writeComparison(dir, `Sweep ${resolve(dir)}`, records, sweep.keys, metric);
+  const rows = await writeComparison(dir, `Sweep ${dir}`, records, sweep.keys, metric);
   writeResult(opts.json ? `${JSON.stringify({ metric, keys: sweep.keys, rows }, null, 2)}\n` : comparisonMarkdown(rows, sweep.keys, metric));
   log.info(`${records.length} of ${sweep.points.length} points have run folders; comparison in ${dir}`);
   return EXIT_OK;
