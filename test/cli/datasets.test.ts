@@ -11,17 +11,9 @@ import { loadSplit, transposeImages } from '../../src/data/mnist.js';
 import { IDX_NAMES } from '../../src/data/presets.js';
 import { cli } from '../helpers/cli.js';
 import { useTempFiles } from '../helpers/files.js';
+import { idx } from '../helpers/idx.js';
 
 const TRAIN = 1000, TEST = 300, S = 28;
-
-function idx(dims: number[], data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(4 + 4 * dims.length + data.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, 0x0800 + dims.length);
-  dims.forEach((d, k) => view.setUint32(4 + 4 * k, d));
-  out.set(data, 4 + 4 * dims.length);
-  return out;
-}
 
 /** The first images of bundled MNIST in `dir` under the four standard names, transposed and gzipped or not. */
 function writeMnist(dir: string, transpose: boolean): void {

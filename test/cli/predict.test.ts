@@ -8,6 +8,7 @@ import { loadSplit } from '../../src/data/mnist.js';
 import { FAINT_LIMIT, INKED_LIMIT, MNIST_TRAIN_MAX, typicality } from '../../src/eval/predict.js';
 import { cli } from '../helpers/cli.js';
 import { useTempFiles } from '../helpers/files.js';
+import { idx } from '../helpers/idx.js';
 
 const DIGITS = 30; // the first 30 test images
 const S = 28;
@@ -51,15 +52,6 @@ function renderPng(digit: Uint8Array, v: Variant): Buffer {
     }
   }
   return PNG.sync.write(png, { colorType: v.colorType });
-}
-
-function idx(dims: number[], data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(4 + 4 * dims.length + data.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, 0x0800 + dims.length);
-  dims.forEach((d, k) => view.setUint32(4 + 4 * k, d));
-  out.set(data, 4 + 4 * dims.length);
-  return out;
 }
 
 describe('mlp-predict', () => {

@@ -9,17 +9,7 @@ import { DataFileError } from '../../src/errors.js';
 import { MAX_GUNZIP_BYTES, MAX_IDX_BYTES, parseIdx, readIdx, type IdxU8 } from '../../src/data/idx.js';
 import { errorOf } from '../helpers/errors.js';
 import { useTempFiles, withFifo } from '../helpers/files.js';
-
-/** An IDX file: header for `dims` with type byte `type`, then `data`. */
-function idx(dims: number[], data: ArrayLike<number>, type = 0x08): Uint8Array {
-  const out = new Uint8Array(4 + 4 * dims.length + data.length);
-  const view = new DataView(out.buffer);
-  out[2] = type;
-  out[3] = dims.length;
-  dims.forEach((d, k) => view.setUint32(4 + 4 * k, d, false));
-  out.set(data, 4 + 4 * dims.length);
-  return out;
-}
+import { idx } from '../helpers/idx.js';
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => (i * 7 + 3) & 0xff);
 

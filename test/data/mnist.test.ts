@@ -9,18 +9,9 @@ import { DataFileError, UserError } from '../../src/errors.js';
 import { Rng, STREAM_SPLIT } from '../../src/rng.js';
 import { errorOf } from '../helpers/errors.js';
 import { useTempFiles } from '../helpers/files.js';
+import { idx } from '../helpers/idx.js';
 
 const BUNDLED = { images: null, labels: null };
-
-function idx(dims: number[], data: ArrayLike<number>): Uint8Array {
-  const out = new Uint8Array(4 + 4 * dims.length + data.length);
-  const view = new DataView(out.buffer);
-  out[2] = 0x08;
-  out[3] = dims.length;
-  dims.forEach((d, k) => view.setUint32(4 + 4 * k, d, false));
-  out.set(data, 4 + 4 * dims.length);
-  return out;
-}
 
 function histogram(labels: Uint8Array, classes = 10): number[] {
   const h = new Array<number>(classes).fill(0);

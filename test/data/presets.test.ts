@@ -12,16 +12,7 @@ import { classNames, IDX_NAMES, splitFiles } from '../../src/data/presets.js';
 import { ConfigError, DataFileError } from '../../src/errors.js';
 import { errorOf } from '../helpers/errors.js';
 import { useTempFiles } from '../helpers/files.js';
-
-function idx(dims: number[], data: ArrayLike<number>): Uint8Array {
-  const out = new Uint8Array(4 + 4 * dims.length + data.length);
-  const view = new DataView(out.buffer);
-  out[2] = 0x08;
-  out[3] = dims.length;
-  dims.forEach((d, k) => view.setUint32(4 + 4 * k, d, false));
-  out.set(data, 4 + 4 * dims.length);
-  return out;
-}
+import { idx } from '../helpers/idx.js';
 
 const ROWS = 2, COLS = 3; // non-square, so a transpose cannot pass for the identity
 /** Image i: pixel (r, c) = 10 i + 3 r + c + 1. */
