@@ -38,9 +38,14 @@ export function threadShare(jobs: number, cores = availableParallelism()): numbe
 export class LocalRunner implements Runner {
   constructor(private readonly opts: LocalOptions) {}
 
+  /** Threads of each run when `running` run at once: --threads, else the share of the cores (null: each config's own). */
+  private threads(running: number): number | 'auto' | null {
+    return this.opts.threads ?? (running === 1 ? null : threadShare(running));
+  }
+
   describe(points: number): string {
     const jobs = Math.min(this.opts.jobs, points);
-    const threads = this.opts.threads ?? (jobs === 1 ? null : threadShare(jobs));
+    const threads = this.threads(jobs);
     return `${jobs} at a time${threads === null ? '' : `, ${threads} thread${threads === 1 ? '' : 's'} each`}`;
   }
 
@@ -55,7 +60,7 @@ export class LocalRunner implements Runner {
         points,
         jobs,
         async (point) => {
-          const threads = this.opts.threads ?? (share === 1 ? point.config.training.threads : threadShare(share));
+          const threads = this.threads(share) ?? point.config.training.threads;
           const out = await runPoint(group, point, {
             threads,
             force,
