@@ -33,7 +33,7 @@ export function positiveInt(value: string): number {
   return Number(value);
 }
 
-function threadsArg(value: string): string {
+export function threadsArg(value: string): string {
   if (value !== 'auto' && !/^[1-9][0-9]*$/.test(value)) throw new InvalidArgumentError("expected a positive integer or 'auto'");
   return value;
 }

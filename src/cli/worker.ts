@@ -13,7 +13,7 @@ import { RunFailed, runPoint } from '../runs/run-point.js';
 import { addCommonOptions } from './common.js';
 import { Log } from './log.js';
 import { EXIT_INTERRUPTED } from './run.js';
-import { positiveInt } from './runner.js';
+import { positiveInt, threadsArg } from './runner.js';
 
 interface WorkerCliOptions {
   queue: string;
@@ -29,7 +29,7 @@ function parseWorkerArgs(argv: string[]): WorkerCliOptions {
       .description('Train the runs of a Redis queue (sent by mlp-sweep --queue or mlp-reproduce --queue) until stopped.')
       .requiredOption('--queue <url>', 'the queue: redis://HOST:PORT')
       .option('--jobs <n>', 'runs at the same time on this machine', positiveInt, 1)
-      .option('--threads <n>', "training.threads of each run (default: the cores shared out among --jobs; 'auto' = all cores)")
+      .option('--threads <n>', "training.threads of each run (default: the cores shared out among --jobs; 'auto' = all cores)", threadsArg)
       .option('--lock <seconds>', 'a job whose worker stops answering goes back to the queue after this long', seconds, DEFAULT_LOCK_SECONDS),
   );
   program.parse(argv, { from: 'node' });
