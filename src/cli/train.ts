@@ -2,7 +2,7 @@
 // options, config (new or resumed), start (data, model, trainer, run folder),
 // train (hooks that write each epoch), final evaluation, summary and report.
 import { dirname, resolve } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { stringify as toYaml } from 'yaml';
 import { configTable } from '../config/describe.js';
 import { loadConfig } from '../config/load.js';
@@ -35,6 +35,7 @@ interface TrainOptions {
   out?: string;
   resume?: string;
   force?: boolean;
+  takeOverLock?: boolean;
   printConfig?: boolean;
   quiet?: boolean;
   json?: boolean;
@@ -118,7 +119,9 @@ function parseOptions(argv: string[]): TrainOptions {
       .option('--force', 'overwrite the run already in the run folder')
       .option('--print-config', 'print the resolved config as YAML and exit')
       .option('--help-config', 'print every config key with its default and description, and exit')
-      .option('--json', 'print summary.json and run_dir (the run folder) on stdout at the end'),
+      .option('--json', 'print summary.json and run_dir (the run folder) on stdout at the end')
+      // mlp-worker's: the queue handed this run here because its last host stopped answering
+      .addOption(new Option('--take-over-lock', "take over the run folder's lock when another host holds it").hideHelp()),
   );
   program.parse(argv, { from: 'node' });
   return program.opts<TrainOptions>();
@@ -139,7 +142,7 @@ function startRun(config: Config, opts: TrainOptions, checkpoint: OpenCheckpoint
   if (!checkpoint) {
     const saved = savedRunFolder(config, opts);
     const ownName = config.output.dir === null || saved !== null; // the run names its folder itself
-    const created = RunDir.create(ownName ? null : config.output.dir, opts.force === true);
+    const created = RunDir.create(ownName ? null : config.output.dir, opts.force === true, opts.takeOverLock === true);
     const dir = created.run;
     config.output.dir = dir.dir;
     dir.writeConfig(config);
@@ -153,7 +156,7 @@ function startRun(config: Config, opts: TrainOptions, checkpoint: OpenCheckpoint
     return { config, data, model, trainer, dir, fingerprint };
   }
   const warnings = checkpoint.ck ? restoreCheckpoint(checkpoint.file, checkpoint.ck, trainer, fingerprint) : [];
-  const resumed = RunDir.resume(checkpoint.dir, checkpoint.ck?.state.metrics ?? []);
+  const resumed = RunDir.resume(checkpoint.dir, checkpoint.ck?.state.metrics ?? [], opts.takeOverLock === true);
   const dir = resumed.run;
   dir.writeConfig(config);
   printStartup(log, config, opts.config, model, trainer, sizes, dir.dir, true);

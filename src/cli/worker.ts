@@ -50,12 +50,17 @@ export async function workerMain(argv: string[]): Promise<number> {
   const threads = opts.threads === undefined ? threadShare(opts.jobs) : opts.threads === 'auto' ? 'auto' : Number(opts.threads);
   const me = `${hostname()}:${process.pid}`;
   const group = new ChildGroup();
-  const run = async (data: JobData, attempt: number): Promise<JobResult | 'stopped'> => {
+  const running = new Map<string, number>(); // job id -> its mlp-train's pid
+  const run = async (data: JobData, attempt: number, id: string): Promise<JobResult | 'stopped'> => {
     const point = { ...data };
     const out = await runPoint(group, point, {
       threads,
-      onStart: (pid, state) => log.info(`${point.name}: ${state === 'resume' ? 'resumed' : 'started'} (attempt ${attempt}), pid ${pid} (${point.dir})`),
-    });
+      takeOverLock: true,
+      onStart: (pid, state) => {
+        running.set(id, pid);
+        log.info(`${point.name}: ${state === 'resume' ? 'resumed' : 'started'} (attempt ${attempt}), pid ${pid} (${point.dir})`);
+      },
+    }).finally(() => running.delete(id));
     if (out.kind === 'stopped') {
       log.info(`${point.name}: stopped (${out.how}); back to the queue`);
       return 'stopped';
@@ -66,6 +71,15 @@ export async function workerMain(argv: string[]): Promise<number> {
   const permanent = (err: unknown): boolean => err instanceof RunFailed && !err.retryable;
   const worker = startWorker({ connection, jobs: opts.jobs, lockSeconds: opts.lock, run, permanent });
   worker.on('error', (err) => log.warn(`queue: ${err.message}`));
+  // A job whose lock this worker lost is another worker's now: stop its run here (checkpoint, exit 130).
+  worker.on('lockRenewalFailed', (ids) => {
+    for (const id of ids) {
+      const pid = running.get(id);
+      if (pid === undefined) continue;
+      log.warn(`job ${id}: this worker lost its lock (the queue may hand it on): stopping its run, pid ${pid}`);
+      stopRun(pid);
+    }
+  });
   worker.on('failed', (job, err) => log.warn(`${job?.name ?? 'a job'}: ${err.message}`));
   log.info(`mlp-worker ${me}: taking runs from ${opts.queue}, ${opts.jobs} at a time, ${threads} threads each`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
@@ -75,4 +89,13 @@ export async function workerMain(argv: string[]): Promise<number> {
   group.stop(signal === 'SIGHUP' ? 'SIGTERM' : signal);
   await worker.close();
   return EXIT_INTERRUPTED;
+}
+
+/** SIGTERM to a run's process group (it leads one: ChildGroup); gone already is fine. */
+function stopRun(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGTERM');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
 }

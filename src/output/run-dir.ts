@@ -66,10 +66,10 @@ export class RunDir {
    * then that run's files are removed, by name, and nothing else.
    * `notes` says what the log should (a stale lock taken over).
    */
-  static create(dir: string | null, force: boolean): { run: RunDir; notes: string[] } {
+  static create(dir: string | null, force: boolean, foreignLockIsStale = false): { run: RunDir; notes: string[] } {
     const path = dir ?? createUniqueDir(DEFAULT_RUNS_DIR);
     if (dir !== null) makeDir(dir);
-    const lock = RunLock.acquire(path);
+    const lock = RunLock.acquire(path, foreignLockIsStale);
     try {
       const entries = listDir(path);
       const found = runEntries(path, entries);
@@ -101,8 +101,8 @@ export class RunDir {
    * hold exactly the checkpoint's finished epochs. A folder from before run
    * markers gets one. Returns what it did, for the log.
    */
-  static resume(dir: string, metrics: readonly EpochMetrics[]): { run: RunDir; repaired: string[] } {
-    const lock = RunLock.acquire(dir);
+  static resume(dir: string, metrics: readonly EpochMetrics[], foreignLockIsStale = false): { run: RunDir; repaired: string[] } {
+    const lock = RunLock.acquire(dir, foreignLockIsStale);
     try {
       const repaired: string[] = lock.note ? [lock.note] : [];
       let runId = readMarker(dir)?.id ?? null;

@@ -60,8 +60,12 @@ export class RunLock {
     }
   }
 
-  /** Take the lock of run folder `dir` (which exists), or fail with one line naming the process that holds it. */
-  static acquire(dir: string): RunLock {
+  /**
+   * Take the lock of run folder `dir` (which exists), or fail with one line naming the process that holds it.
+   * `foreignIsStale`: a lock held on another host counts as stale (mlp-worker: the queue has handed the
+   * run here because that host stopped answering); on this host the process check stands.
+   */
+  static acquire(dir: string, foreignIsStale = false): RunLock {
     const file = join(dir, LOCK_FILE);
     const text = `${JSON.stringify(self())}\n`;
     let note: string | null = null;
@@ -70,7 +74,8 @@ export class RunLock {
       const found = readLock(dir, file);
       if (found === null) continue; // released in between: try again
       const owner = parseOwner(found);
-      if (owner !== null && isAlive(owner)) {
+      const foreign = owner !== null && owner.host !== hostname();
+      if (owner !== null && !(foreign && foreignIsStale) && isAlive(owner)) {
         const when = owner.started ? `, started ${owner.started}` : '';
         const where = owner.host === hostname() ? '' : ` on host ${owner.host}`;
         throw new UserError(`${dir}: in use by another mlp-train run (pid ${owner.pid}${where}${when}); wait for it to end or stop it first`);
@@ -78,7 +83,9 @@ export class RunLock {
       if (takeOver(dir, file, found)) {
         note = owner === null
           ? `took over an unreadable ${LOCK_FILE}`
-          : `took over the lock of pid ${owner.pid} (started ${owner.started}), which is no longer running`;
+          : foreign && foreignIsStale
+            ? `took over the lock of pid ${owner.pid} on host ${owner.host} (started ${owner.started}): the queue handed its run here`
+            : `took over the lock of pid ${owner.pid} (started ${owner.started}), which is no longer running`;
       }
     }
     throw new UserError(`${dir}: could not take ${LOCK_FILE}: other processes kept taking it (${ATTEMPTS} attempts)`);

@@ -4,6 +4,7 @@
 // they go on on the workers, and the same command later collects them.
 import { resolve } from 'node:path';
 import type { Job, QueueEvents } from 'bullmq';
+import { UserError } from '../errors.js';
 import type { OnDone, Finished, Runner } from './local.js';
 import { pointState, readSummary, type RunPoint } from './point.js';
 import { checkQueue, openSubmission, parseQueueUrl, submitPoint, type JobData, type JobResult } from './queue.js';
@@ -61,7 +62,13 @@ export class QueueRunner implements Runner {
   }
 
   private async collect(job: Job<JobData, JobResult>, events: QueueEvents, point: RunPoint, onDone: OnDone): Promise<void> {
-    const result = (await job.waitUntilFinished(events)) as JobResult;
+    let result: JobResult;
+    try {
+      result = (await job.waitUntilFinished(events)) as JobResult;
+    } catch (err) {
+      // the job failed for good: the worker's one line (mlp-train's error) is the reason
+      throw new UserError(`job ${job.id ?? '?'} (${point.name}) failed: ${(err as Error).message}`);
+    }
     this.log(`${point.name}: done on ${result.worker}`);
     await onDone(point, result.summary, result.state);
   }

@@ -128,7 +128,7 @@ export interface WorkerOptions {
   jobs: number; // jobs at a time
   lockSeconds: number;
   /** Run one job's point; 'stopped' when this worker is being stopped (the job goes back to the queue). */
-  run: (data: JobData, attempt: number) => Promise<JobResult | 'stopped'>;
+  run: (data: JobData, attempt: number, id: string) => Promise<JobResult | 'stopped'>;
   permanent: (err: unknown) => boolean; // a failure another attempt would repeat
 }
 
@@ -139,7 +139,7 @@ export function startWorker(opts: WorkerOptions): Worker<JobData, JobResult> {
     async (job, token) => {
       let result: JobResult | 'stopped';
       try {
-        result = await opts.run(job.data, job.attemptsMade + 1);
+        result = await opts.run(job.data, job.attemptsMade + 1, job.id ?? job.name);
       } catch (err) {
         if (opts.permanent(err)) throw new UnrecoverableError((err as Error).message);
         throw err;

@@ -36,6 +36,7 @@ export class RunFailed extends UserError {
 export interface PointOptions {
   threads: number | 'auto'; // training.threads of this process (bit-identical results for any count)
   force?: boolean; // start over even if the folder has a run of this point
+  takeOverLock?: boolean; // mlp-worker: a lock another host holds is stale (the queue handed the run here)
   onStart?: (pid: number, state: PointState) => void;
 }
 
@@ -53,6 +54,7 @@ export async function runPoint(group: ChildGroup, point: RunPoint, opts: PointOp
     args = [TRAIN_BIN, '--config', configFile, '--set', threads, '--out', point.dir, '--force'];
   }
   args.push('--quiet');
+  if (opts.takeOverLock) args.push('--take-over-lock');
   try {
     const ended = await spawnTrain(group, args, (pid) => opts.onStart?.(pid, state));
     if (ended.code === 0) return { kind: 'done', summary: readSummary(point.dir), state };

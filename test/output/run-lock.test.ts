@@ -59,6 +59,19 @@ describe('RunLock', () => {
     );
   });
 
+  it('foreignIsStale (mlp-worker, after the queue handed it the run): a lock of another host is taken over, naming it; one of this host still counts', () => {
+    const dir = folder();
+    writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: 1, host: 'elsewhere', started: '2026-01-01T00:00:00.000Z', proc_start: null, token: 'x' }));
+    const lock = RunLock.acquire(dir, true);
+    expect(lock.note).toBe('took over the lock of pid 1 on host elsewhere (started 2026-01-01T00:00:00.000Z): the queue handed its run here');
+    expect((JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')) as { pid: number }).pid).toBe(process.pid);
+    lock.release();
+    const live = folder();
+    const mine = RunLock.acquire(live);
+    expect(() => RunLock.acquire(live, true)).toThrow(/in use by another mlp-train run \(pid \d+, started/);
+    mine.release();
+  });
+
   it('an owner that is gone: the lock is taken over, with a note', () => {
     const dir = folder();
     const pid = deadPid();

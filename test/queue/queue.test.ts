@@ -6,7 +6,7 @@
 // sweep run locally. Run by `npm run test:queue` (and .ci/run), not `npm test`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alive, cli, ROOT, startCli } from '../helpers/cli.js';
@@ -85,6 +85,11 @@ describe('mlp-worker on a real Redis: two workers, one killed mid-run', () => {
     expect(await a.exited).toBe(null);
     // its mlp-train sees its parent gone, stops after the batch and checkpoints
     await until('the orphaned mlp-train to stop', () => !alive(trainPid), 30_000);
+    // As if worker A's machine had died outright: its run's lock stays behind, naming that host.
+    // The queue hands the job on only after the 2 s lock, so nothing holds the folder yet.
+    expect(b.log()).not.toMatch(new RegExp(`${victim}: resumed`));
+    const lock = { pid: trainPid, host: 'a-machine-that-died', started: new Date().toISOString(), proc_start: null, token: 'gone' };
+    writeFileSync(join(queued, victim, '.mlp-run.lock'), JSON.stringify(lock), { flag: 'wx' });
 
     const done = await submit;
     const wall = (Date.now() - t0) / 1000;
@@ -129,6 +134,19 @@ describe('mlp-worker on a real Redis: two workers, one killed mid-run', () => {
     for (const s of [1, 2]) {
       expect(tensorSha(join(remote, 'tiny', `seed-${s}`, 'model.safetensors'))).toBe(tensorSha(join(local, 'tiny', `seed-${s}`, 'model.safetensors')));
     }
+  });
+
+  it("a run that fails for good fails its job once, and the submitter says why in one line", async () => {
+    const w = startWorker(redis.url);
+    // valid config, but the dataset is not on the worker: mlp-train exits 1 there
+    const out = join(tmp.dir, 'failing');
+    const r = await startCli('mlp-sweep', ['--set', 'data.preset=kmnist', '--grid', 'model.seed=1', '--out', out, '--queue', redis.url, '--quiet']);
+    w.child.kill('SIGTERM');
+    expect(await w.exited).toBe(130);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: job run-[0-9a-f]{24} \(seed-1\) failed: seed-1: mlp-train failed \(exit 1\): error: .*kmnist is not installed/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(w.log().match(/seed-1: started/g)).toHaveLength(1); // not retried: another try would fail the same way
   });
 
   it('an unreachable queue is one line and exit 1', () => {
