@@ -158,7 +158,7 @@ function planRuns(opts: ReproduceOptions, ci: CiSpec | null, table: TableSpec): 
   const sets = opts.set;
   const tasks: Task[] = [];
   for (const row of rows) {
-    const config = loadConfig(row.configPath, sets);
+    const config = loadConfig(row.configPath, sets); // validated before the first run starts
     for (let seed = 1; seed <= seedsOf(row); seed++) tasks.push({ row, config, seed, point: seedPoint(row.name, config, seed, outDir) });
   }
   return { rows, order, seedsOf, sets, tasks, outDir, publishDir };
