@@ -12,9 +12,11 @@ const dir = tempDir('mlp-resume-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const EPOCHS = 6;
-// About 0.15 s an epoch; a validation split so that best.safetensors and the best-epoch state are covered too.
+// About 65 ms an epoch on 2 threads (2026-12: a random signal within epochs 2-4 leaves at least two
+// epochs, well over the trainer's 50 ms between looks at a Ctrl-C); a validation split so that
+// best.safetensors and the best-epoch state are covered too.
 const SMALL = [
-  '--set', 'data.limit=4000', '--set', 'data.validation=500', '--set', 'model.layers=[784,32,10]',
+  '--set', 'data.limit=4000', '--set', 'data.validation=500', '--set', 'model.layers=[784,256,10]',
   '--set', 'training.batch_size=10', '--set', `training.epochs=${EPOCHS}`,
 ];
 
@@ -189,9 +191,13 @@ describe('every optimizer, and dropout with max-norm, through the CLI: stopped a
     ['maxout', ['model.hidden=maxout', 'model.maxout_pieces=3', 'model.layers=[784,100,10]', 'model.output=softmax', 'loss=cross_entropy', 'training.lr=0.01'], 'SIGKILL'],
     ['deep relu, dropout', ['model.hidden=relu', 'model.layers=[784,256,256,10]', 'model.output=softmax', 'loss=cross_entropy', 'training.lr=0.1', 'regularization.dropout.hidden=0.5'], 'SIGINT'],
   ];
+  // 24 epochs (unless a run sets its own): the signal comes within the first half of the run, so at
+  // least 11 epochs remain, well over the trainer's 50 ms between looks at a Ctrl-C even when an epoch
+  // takes 20 ms (with 6 epochs, a SIGINT could land after the last one: the run had finished).
+  const LONG = 24;
   it.each(RUNS)('%s, %s', async (name, sets, signal) => {
-    const args = [...SMALL, ...sets.flatMap((s) => ['--set', s])];
-    const epochs = Number(/training\.epochs=(\d+)/.exec(sets.join(' '))?.[1] ?? EPOCHS);
+    const args = [...SMALL, '--set', `training.epochs=${LONG}`, ...sets.flatMap((s) => ['--set', s])];
+    const epochs = Number(/training\.epochs=(\d+)/.exec(sets.join(' '))?.[1] ?? LONG);
     const ref = join(dir, `${name}-ref`);
     const whole = await train([...args, '--out', ref]);
     expect(whole.code, whole.stderr).toBe(0);
