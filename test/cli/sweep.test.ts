@@ -72,7 +72,7 @@ describe('mlp-sweep on this machine', () => {
   });
 
   it('Ctrl-C stops the runs with their checkpoints; the same command resumes them to the weights of an unstopped sweep', async () => {
-    const long = tmp.write('long.yaml', 'model:\n  layers: [784, 16, 10]\ndata:\n  limit: 3000\ntraining:\n  epochs: 60\n');
+    const long = tmp.write('long.yaml', 'model:\n  layers: [784, 16, 10]\ndata:\n  limit: 3000\ntraining:\n  epochs: 200\n'); // long enough to stop mid-run
     const args = ['--config', long, '--grid', 'model.seed=1,2', '--jobs', '2'];
     const whole = join(tmp.dir, 'whole');
     expect(cli('mlp-sweep', [...args, '--out', whole]).status).toBe(0);
